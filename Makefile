@@ -1,0 +1,46 @@
+# SEND Ready: `make run` serves the app on http://127.0.0.1:5000 with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app:create_app
+
+.PHONY: setup run test lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed app/static/app.css
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+app/static/app.css: node_modules/.installed scripts/build-assets.mjs $(wildcard app/assets/*)
+	npm run --silent build
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Every test on SQLite; then, when TEST_DATABASE_URL names a PostgreSQL database, every database
+# test again on PostgreSQL (the browser tests run once, in the first pass).
+test: setup lint
+	$(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== The database tests again, on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+		$(BIN)/pytest --database=postgresql -m "not browser"; \
+	else \
+		echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was skipped (SQLite only)."; \
+	fi
+
+clean:
+	rm -rf $(VENV) node_modules app/static .pytest_cache

@@ -1,0 +1,80 @@
+"""SEND Ready: training, self-assessment and a CPD ledger for school staff and governors' SEND roles."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from app.config import load_config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"))
+    app.config.from_mapping(load_config(overrides))
+    Path(app.instance_path).mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    db.init_app(app)
+    # Batch mode lets later migrations alter tables on SQLite, which has little ALTER TABLE.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    # A guessed or stolen cookie from before a sign-out is refused, not refreshed.
+    login_manager.session_protection = "basic"
+
+    from app import (
+        models,  # noqa: F401  (every model registered before anything queries)
+        sessions,
+    )
+    from app.auth import bp as auth_bp
+    from app.errors import register_error_handlers
+    from app.main import bp as main_bp
+    from app.people import bp as people_bp
+    from app.security import add_security_headers
+    from app.services.email import deliver_queued_after_commit
+    from app.templating import register_template_helpers
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(people_bp)
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    app.before_request(sessions.enforce_session_timeouts)
+    app.after_request(add_security_headers)
+
+    @app.after_request
+    def send_committed_email(response):
+        deliver_queued_after_commit()
+        return response
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,108 @@
+"""Signing in and out, choosing a password from an invitation, and resetting a forgotten one."""
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+
+from app.auth import bp
+from app.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
+from app.extensions import db, limiter
+from app.models import TokenPurpose
+from app.models.base import utcnow
+from app.permissions import public, requires
+from app.services import accounts
+from app.sessions import safe_next_url, start_session
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def _submitted_email() -> str:
+    return accounts.normalise_email(request.form.get("email", ""))[:320] or "(none)"
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_submitted_email,
+    scope="sign-in-per-account",
+)
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    failed = False
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            accounts.record_sign_in(user)
+            db.session.commit()
+            start_session(user)
+            return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+        failed = True
+    return render_template("auth/sign_in.html", form=form, failed=failed, failed_message=SIGN_IN_FAILED)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@requires()
+def sign_out():
+    accounts.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+def _new_password_page(token_raw: str, purpose: TokenPurpose, template: str, done_message: str):
+    token = accounts.find_valid_token(token_raw, purpose)
+    if token is None:
+        return render_template("auth/link_not_valid.html", purpose=purpose), 404
+    form = NewPasswordForm(email=token.user.email, name=token.user.name)
+    if form.validate_on_submit():
+        if not accounts.redeem_token_and_set_password(token, form.password.data):
+            db.session.rollback()
+            return render_template("auth/link_not_valid.html", purpose=purpose), 404
+        user = token.user
+        db.session.commit()
+        start_session(user)
+        flash(done_message)
+        return redirect(url_for("main.home"))
+    return render_template(template, form=form, person=token.user)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@public
+def set_password(token):
+    return _new_password_page(
+        token,
+        TokenPurpose.INVITATION,
+        "auth/set_password.html",
+        "Your password is saved and you are signed in.",
+    )
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@public
+def reset_password(token):
+    return _new_password_page(
+        token,
+        TokenPurpose.PASSWORD_RESET,
+        "auth/reset_password.html",
+        "Your new password is saved and you are signed in. Any other sessions have been signed out.",
+    )
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@public
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("auth/reset_link_sent.html", email=form.email.data, sent_at=utcnow())
+    return render_template("auth/forgot_password.html", form=form)

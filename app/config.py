@@ -1,0 +1,99 @@
+"""Settings, read from the environment once when the app is created."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+# A key that exists only so that a fresh clone runs; production refuses it.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigurationError(RuntimeError):
+    """The app was asked to start with settings that are unsafe or incomplete."""
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{INSTANCE_DIR / 'send-ready.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply any overrides (tests use these)."""
+    production = os.environ.get("SEND_READY_ENV", "development") == "production"
+    config: dict = {
+        "PRODUCTION": production,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Email: SMTP when MAIL_SERVER is set, otherwise each message is written to the log.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "SEND Ready <no-reply@send-ready.invalid>"
+        ),
+        # With a worker running `flask outbox work`, set this to false so requests never wait on SMTP.
+        "MAIL_DELIVER_IN_REQUEST": _flag("MAIL_DELIVER_IN_REQUEST", True),
+        # Links in emails need the public address; in a request the request's own host is used.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Sessions live in a signed cookie: nothing is kept on the server, so any worker can serve anyone.
+        "SESSION_COOKIE_NAME": "send_ready_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "30"))),
+        "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))),
+        "INVITATION_VALID_FOR": timedelta(days=7),
+        "PASSWORD_RESET_VALID_FOR": timedelta(hours=1),
+        # Argon2id cost; tests lower it so that hundreds of sign-ins stay fast.
+        "PASSWORD_HASH_TIME_COST": 3,
+        "PASSWORD_HASH_MEMORY_COST": 65536,
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute"),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own timeouts
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+    }
+    config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"
+    if overrides:
+        config.update(overrides)
+    check_config(config)
+    return config
+
+
+def check_config(config: dict) -> None:
+    """Refuse unsafe production settings, saying what to change."""
+    if not config["PRODUCTION"]:
+        return
+    key = config.get("SECRET_KEY")
+    if not key or key == DEVELOPMENT_SECRET_KEY:
+        raise ConfigurationError(
+            "SEND_READY_ENV is 'production' but SECRET_KEY is missing or is the development default. "
+            "Set SECRET_KEY to a long random value, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    if len(key) < 32:
+        raise ConfigurationError("SECRET_KEY is too short for production: use at least 32 random characters.")

@@ -1,0 +1,32 @@
+"""Form fields shared by the blueprints' forms."""
+
+from datetime import date
+
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput
+from wtforms import DateField
+
+
+class DayMonthYearField(DateField):
+    """A date typed as day, month and year boxes (the GOV.UK date pattern).
+
+    The widget posts three values under one name. A form that arrives with the boxes missing
+    (tampered with, or from an old page) is treated as blank rather than breaking the page.
+    """
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%d %m %Y", **kwargs)
+
+    def process_formdata(self, valuelist):
+        parts = [part.strip() for part in [*valuelist, "", "", ""][:3]]
+        # The widget re-renders from raw_data and expects exactly the three boxes.
+        self.raw_data = parts
+        self.data = None
+        if not any(parts):
+            return
+        try:
+            day, month, year = (int(part) for part in parts)
+            self.data = date(year, month, day)
+        except ValueError as error:
+            raise ValueError("Enter a real date, for example 1 9 2026") from error

@@ -1,0 +1,61 @@
+"""The start page, the signed-in home page, switching school, and the footer's pages."""
+
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from app.main import bp
+from app.main.forms import SwitchContextForm
+from app.permissions import Permission, available_contexts, current_context, public, requires
+from app.sessions import safe_next_url
+
+
+@bp.route("/")
+@public
+def start():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return render_template("main/start.html")
+
+
+@bp.route("/home")
+@requires()
+def home():
+    context = current_context()
+    return render_template(
+        "main/home.html",
+        context=context,
+        learner=context is not None and context.can(Permission.TAKE_TRAINING),
+        leader=context is not None and context.can(Permission.VIEW_SCHOOL_OVERVIEW),
+        keeps_staff_list=context is not None and context.can(Permission.VIEW_PEOPLE),
+        officer=context is not None and context.can(Permission.VIEW_ORGANISATION_SUMMARY),
+    )
+
+
+@bp.route("/switch", methods=["POST"])
+@requires()
+def switch_context():
+    form = SwitchContextForm()
+    form.context.choices = [(c.key, c.name) for c in available_contexts()]
+    if not form.validate_on_submit():
+        # Only a tampered or stale form gets here: the header offers only the person's own schools.
+        abort(400)
+    session["context"] = form.context.data
+    return redirect(safe_next_url(request.form.get("next")) or url_for("main.home"))
+
+
+@bp.route("/accessibility")
+@public
+def accessibility():
+    return render_template("main/accessibility.html")
+
+
+@bp.route("/privacy")
+@public
+def privacy():
+    return render_template("main/privacy.html")
+
+
+@bp.route("/healthz")
+@public
+def health():
+    return {"status": "ok"}

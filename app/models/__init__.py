@@ -1,0 +1,31 @@
+"""Every model, imported here so that Alembic and the app see the whole schema."""
+
+from app.models.ledger import LedgerEntry, LedgerIsAppendOnly
+from app.models.outbox import OutboxMessage
+from app.models.people import (
+    ROLE_LABELS,
+    SCHOOL_ROLES,
+    AccountToken,
+    Membership,
+    Role,
+    TokenPurpose,
+    User,
+)
+from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
+
+__all__ = [
+    "ROLE_LABELS",
+    "SCHOOL_ROLES",
+    "AccountToken",
+    "LedgerEntry",
+    "LedgerIsAppendOnly",
+    "Membership",
+    "Organisation",
+    "OrganisationKind",
+    "OutboxMessage",
+    "Role",
+    "School",
+    "SchoolPhase",
+    "TokenPurpose",
+    "User",
+]

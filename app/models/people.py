@@ -1,0 +1,135 @@
+"""People, and the roles they hold in schools and organisations."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, enum_column, utcnow
+from app.models.schools import Organisation, School
+
+
+class Role(enum.StrEnum):
+    TEACHING_ASSISTANT = "teaching_assistant"
+    TEACHER = "teacher"
+    SENCO = "senco"
+    HEADTEACHER = "headteacher"
+    GOVERNOR = "governor"
+    SEND_GOVERNOR = "send_governor"
+    SCHOOL_ADMIN = "school_admin"
+    LA_OFFICER = "la_officer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_organisation_role(self) -> bool:
+        return self is Role.LA_OFFICER
+
+
+ROLE_LABELS = {
+    Role.TEACHING_ASSISTANT: "Teaching assistant",
+    Role.TEACHER: "Teacher",
+    Role.SENCO: "SENCO",
+    Role.HEADTEACHER: "Headteacher",
+    Role.GOVERNOR: "Governor",
+    Role.SEND_GOVERNOR: "SEND governor",
+    Role.SCHOOL_ADMIN: "School administrator",
+    Role.LA_OFFICER: "Local authority or trust officer",
+}
+
+SCHOOL_ROLES = [role for role in Role if not role.is_organisation_role]
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased so that sign-in and invitations match however the address is typed.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Empty until the person accepts their invitation and chooses a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session cookie: changing it ends all of the person's sessions at once
+    # (sign-out, deactivation, a new password), which signed cookies cannot do on their own.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", order_by="Membership.id", foreign_keys="Membership.user_id"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+
+class Membership(db.Model):
+    """One role a person holds at one school, or (for la_officer) at one organisation, for a period."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        CheckConstraint("(school_id IS NULL) <> (organisation_id IS NULL)", name="school_or_organisation"),
+        CheckConstraint(
+            "(role = 'la_officer') = (organisation_id IS NOT NULL)", name="organisation_role_matches_scope"
+        ),
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    school: Mapped[School | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def is_current(self, today: date) -> bool:
+        return self.started_on <= today and (self.ended_on is None or self.ended_on >= today)
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link sent by email. Only a hash of the secret is stored."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "purpose"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

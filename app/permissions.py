@@ -1,0 +1,155 @@
+"""Who may do what: the one place that says so.
+
+Every view is either marked public with `@public` or protected with `@requires(...)`; a test walks
+the url_map and fails for any endpoint that is neither. A person's permissions come from the roles
+they hold in the school (or organisation) they are working in now: the "context", chosen in the
+header's switcher and kept in the session.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import wraps
+
+from flask import abort, g, session
+from flask_login import current_user
+
+from app.extensions import login_manager
+from app.models import Membership, Organisation, Role, School
+
+
+class Permission(enum.StrEnum):
+    # Learning: every member of staff and every governor.
+    TAKE_TRAINING = "take_training"
+    # Leading a school.
+    VIEW_SCHOOL_OVERVIEW = "view_school_overview"
+    VIEW_PEOPLE = "view_people"
+    INVITE_PEOPLE = "invite_people"
+    # Across an organisation's schools: summaries only, never an individual's answers.
+    VIEW_ORGANISATION_SUMMARY = "view_organisation_summary"
+
+
+_LEARNER = {Permission.TAKE_TRAINING}
+_LEADER = {Permission.VIEW_SCHOOL_OVERVIEW, Permission.VIEW_PEOPLE}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.TEACHING_ASSISTANT: frozenset(_LEARNER),
+    Role.TEACHER: frozenset(_LEARNER),
+    Role.SENCO: frozenset(_LEARNER | _LEADER),
+    Role.HEADTEACHER: frozenset(_LEARNER | _LEADER | {Permission.INVITE_PEOPLE}),
+    Role.GOVERNOR: frozenset(_LEARNER),
+    Role.SEND_GOVERNOR: frozenset(_LEARNER),
+    # Admins keep the staff list; they are not assumed to take the SEND training themselves.
+    Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE, Permission.INVITE_PEOPLE}),
+    Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the signed-in person is working now: one school, or one organisation for an officer."""
+
+    key: str
+    school: School | None
+    organisation: Organisation | None
+    roles: frozenset[Role]
+
+    @property
+    def name(self) -> str:
+        if self.school is not None:
+            return self.school.name
+        assert self.organisation is not None
+        return self.organisation.name
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted: set[Permission] = set()
+        for role in self.roles:
+            granted |= ROLE_PERMISSIONS[role]
+        return frozenset(granted)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [role.label for role in sorted(self.roles, key=list(Role).index)]
+
+
+def contexts_for(memberships: list[Membership], today: date) -> list[Context]:
+    """Group a person's current memberships into the schools and organisations they can work in."""
+    grouped: dict[str, tuple[School | None, Organisation | None, set[Role]]] = {}
+    for membership in memberships:
+        if not membership.is_current(today):
+            continue
+        if membership.school_id is not None:
+            key = f"school:{membership.school_id}"
+            entry = grouped.setdefault(key, (membership.school, None, set()))
+        else:
+            key = f"organisation:{membership.organisation_id}"
+            entry = grouped.setdefault(key, (None, membership.organisation, set()))
+        entry[2].add(membership.role)
+    contexts = [Context(key, school, org, frozenset(roles)) for key, (school, org, roles) in grouped.items()]
+    return sorted(contexts, key=lambda context: context.name)
+
+
+def available_contexts() -> list[Context]:
+    if "available_contexts" not in g:
+        if not current_user.is_authenticated:
+            g.available_contexts = []
+        else:
+            g.available_contexts = contexts_for(current_user.memberships, date.today())
+    return g.available_contexts
+
+
+def current_context() -> Context | None:
+    """The context chosen in the session, falling back to the person's first one."""
+    contexts = available_contexts()
+    if not contexts:
+        return None
+    chosen = session.get("context")
+    for context in contexts:
+        if context.key == chosen:
+            return context
+    return contexts[0]
+
+
+def current_school() -> School:
+    """The school the person is working in; views that need one are guarded by school permissions."""
+    context = current_context()
+    if context is None or context.school is None:
+        abort(403)
+    return context.school
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to everyone, signed in or not."""
+    view.access = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def requires(*permissions: Permission) -> Callable[[Callable], Callable]:
+    """Protect a view: signed in, and (if any are named) holding every permission in the current context.
+
+    Signed out answers with the sign-in page; signed in without the permission answers 403.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if permissions:
+                context = current_context()
+                if context is None or not all(context.can(p) for p in permissions):
+                    abort(403)
+            return view(*args, **kwargs)
+
+        guarded.access = "protected"  # type: ignore[attr-defined]
+        guarded.required_permissions = frozenset(permissions)  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate

@@ -1,0 +1,201 @@
+"""Accounts: invitations, passwords, sign-in checks, resets and ending sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date
+
+from flask import current_app, url_for
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import AccountToken, Membership, Role, School, TokenPurpose, User
+from app.models.base import utcnow
+from app.models.people import new_session_token
+from app.services import email, passwords
+
+
+class AlreadyMember(ValueError):
+    """The person already holds that role at that school."""
+
+
+def normalise_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def find_user_by_email(address: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normalise_email(address))).first()
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User, purpose: TokenPurpose) -> str:
+    """Create a single-use link secret for the person; earlier unused links of that kind stop working."""
+    now = utcnow()
+    db.session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None)
+        )
+        .values(used_at=now)
+    )
+    valid_for = current_app.config[
+        "INVITATION_VALID_FOR" if purpose is TokenPurpose.INVITATION else "PASSWORD_RESET_VALID_FOR"
+    ]
+    raw = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            user_id=user.id, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + valid_for
+        )
+    )
+    db.session.flush()
+    return raw
+
+
+def find_valid_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
+    token = db.session.scalars(
+        select(AccountToken).where(AccountToken.token_hash == _token_hash(raw))
+    ).first()
+    if token is None or token.purpose is not purpose or token.used_at is not None:
+        return None
+    if token.expires_at <= utcnow() or not token.user.active:
+        return None
+    return token
+
+
+def redeem_token_and_set_password(token: AccountToken, new_password: str) -> bool:
+    """Use the link once: set the password and end every existing session. False if already used."""
+    claimed = db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        return False
+    user = token.user
+    user.password_hash = passwords.hash_password(new_password)
+    user.session_token = new_session_token()
+    db.session.flush()
+    return True
+
+
+def _link(endpoint: str, raw: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, token=raw)
+
+
+def invite_person(
+    *, school: School, email_address: str, name: str, role: Role, started_on: date, invited_by: User
+) -> Membership:
+    """Give someone a role at the school, creating their account if new, and email them.
+
+    A new person gets a link to choose a password; someone who already has an account is told
+    they have been added. Inviting the same person to the same role again is refused, so a
+    double-submitted form never creates two memberships.
+    """
+    if role.is_organisation_role:
+        raise ValueError("organisation roles are not given at a school")
+    address = normalise_email(email_address)
+    user = find_user_by_email(address)
+    if user is None:
+        user = User(email=address, name=name.strip())
+        db.session.add(user)
+        db.session.flush()
+    existing = db.session.scalars(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.school_id == school.id,
+            Membership.role == role,
+            Membership.ended_on.is_(None),
+        )
+    ).first()
+    if existing is not None:
+        raise AlreadyMember(f"{user.name} is already a {role.label.lower()} at {school.name}")
+    membership = Membership(
+        user_id=user.id, school_id=school.id, role=role, started_on=started_on, invited_by_id=invited_by.id
+    )
+    db.session.add(membership)
+    db.session.flush()
+    if user.has_password:
+        email.queue_email(
+            kind="role_added",
+            to=user.email,
+            template="role_added",
+            user_id=user.id,
+            name=user.name,
+            school=school.name,
+            role=role.label,
+            inviter=invited_by.name,
+            sign_in_link=current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in"),
+        )
+    else:
+        send_invitation(user, school=school, role=role, inviter=invited_by)
+    return membership
+
+
+def send_invitation(user: User, *, school: School, role: Role, inviter: User) -> None:
+    raw = issue_token(user, TokenPurpose.INVITATION)
+    email.queue_email(
+        kind="invitation",
+        to=user.email,
+        template="invitation",
+        user_id=user.id,
+        name=user.name,
+        school=school.name,
+        role=role.label,
+        inviter=inviter.name,
+        link=_link("auth.set_password", raw),
+        days=current_app.config["INVITATION_VALID_FOR"].days,
+    )
+
+
+def authenticate(email_address: str, password: str) -> User | None:
+    """The person if the email and password match an active account; otherwise None, for any reason.
+
+    Unknown email, wrong password and a disabled account are indistinguishable to the caller and
+    take the same time, so sign-in reveals nothing about who has an account.
+    """
+    user = find_user_by_email(email_address)
+    password_ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.active:
+        return None
+    return user
+
+
+def record_sign_in(user: User) -> None:
+    user.last_signed_in_at = utcnow()
+    db.session.flush()
+
+
+def request_password_reset(email_address: str) -> None:
+    """Email a reset link if the address belongs to an active account. Says nothing either way."""
+    user = find_user_by_email(email_address)
+    if user is None or not user.active:
+        return
+    raw = issue_token(user, TokenPurpose.PASSWORD_RESET)
+    email.queue_email(
+        kind="password_reset",
+        to=user.email,
+        template="password_reset",
+        user_id=user.id,
+        name=user.name,
+        link=_link("auth.reset_password", raw),
+        minutes=int(current_app.config["PASSWORD_RESET_VALID_FOR"].total_seconds() // 60),
+    )
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the person out everywhere: every cookie carries the old token, which stops matching."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def deactivate(user: User) -> None:
+    user.active = False
+    end_all_sessions(user)
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User)) or 0

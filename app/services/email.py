@@ -1,0 +1,128 @@
+"""Email through an outbox: a message is a row written with the change that caused it, then sent.
+
+Sending claims rows one at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so any number of
+workers can drain the outbox together; a failure leaves the row for a later retry with back-off.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app, g, has_app_context, render_template
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import OutboxMessage
+from app.models.base import utcnow
+
+log = logging.getLogger("send_ready.email")
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def queue_email(*, kind: str, to: str, template: str, user_id: int | None = None, **context) -> OutboxMessage:
+    """Write a message to the outbox. The first line of the rendered template is the subject."""
+    rendered = render_template(f"email/{template}.txt", **context)
+    subject, _, body = rendered.partition("\n")
+    message = OutboxMessage(
+        kind=kind, user_id=user_id, to_address=to, subject=subject.strip(), body_text=body.strip() + "\n"
+    )
+    db.session.add(message)
+    db.session.flush()
+    g.setdefault("email_ids_awaiting_commit", []).append(message.id)
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed_email(session):
+    if has_app_context() and "email_ids_awaiting_commit" in g:
+        g.setdefault("committed_email_ids", []).extend(g.pop("email_ids_awaiting_commit"))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back_email(session):
+    if has_app_context():
+        g.pop("email_ids_awaiting_commit", None)
+
+
+def _transport_send(message: OutboxMessage) -> None:
+    config = current_app.config
+    if not config["MAIL_SERVER"]:
+        log.info(
+            "Email not sent (MAIL_SERVER is not set) to=%s subject=%r\n%s",
+            message.to_address,
+            message.subject,
+            message.body_text,
+        )
+        return
+    email = EmailMessage()
+    email["From"] = config["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = f"<outbox-{message.id}@send-ready>"
+    email.set_content(message.body_text)
+    smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(email)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2**attempts), MAX_BACKOFF)
+
+
+def deliver_pending(*, limit: int = 100, only_ids: list[int] | None = None) -> tuple[int, int]:
+    """Send due messages, each in its own transaction. Returns (sent, failed). Commits."""
+    sent = failed = 0
+    for _ in range(limit):
+        now = utcnow()
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.send_after <= now)
+            .order_by(OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if only_ids is not None:
+            query = query.where(OutboxMessage.id.in_(only_ids))
+        message = db.session.scalars(query).first()
+        if message is None:
+            break
+        try:
+            _transport_send(message)
+        except (OSError, smtplib.SMTPException) as error:
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            message.send_after = utcnow() + _backoff(message.attempts)
+            failed += 1
+            log.warning("Email %s failed (attempt %s): %s", message.id, message.attempts, error)
+        else:
+            message.attempts += 1
+            message.sent_at = utcnow()
+            message.last_error = None
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def deliver_queued_after_commit() -> None:
+    """Best-effort delivery of the messages this request committed.
+
+    Only committed rows are sent, so a request that failed never emails. The outbox row is already
+    durable; if sending fails or the process dies, the worker sends it later.
+    """
+    ids = g.pop("committed_email_ids", None)
+    if not ids or not current_app.config["MAIL_DELIVER_IN_REQUEST"]:
+        return
+    try:
+        deliver_pending(limit=len(ids), only_ids=ids)
+    except Exception:
+        db.session.rollback()
+        log.exception("Sending this request's email failed; the outbox keeps it for the worker")

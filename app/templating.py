@@ -1,0 +1,28 @@
+"""What every template can see: the signed-in person's context and the header's school switcher."""
+
+from flask import request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.main.forms import SwitchContextForm
+from app.permissions import Permission, available_contexts, current_context
+
+
+def register_template_helpers(app) -> None:
+    @app.context_processor
+    def signed_in_context():
+        if not current_user.is_authenticated:
+            return {"current_context": None}
+        context = current_context()
+        contexts = available_contexts()
+        switch_form = None
+        if len(contexts) > 1:
+            switch_form = SwitchContextForm(formdata=None, context=context.key if context else None)
+            switch_form.context.choices = [(c.key, c.name) for c in contexts]
+        return {
+            "current_context": context,
+            "switch_form": switch_form,
+            "sign_out_form": FlaskForm(),
+            "current_path": request.full_path.rstrip("?"),
+            "Permission": Permission,
+        }

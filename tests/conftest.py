@@ -1,0 +1,227 @@
+"""Fixtures shared by every test.
+
+The suite runs on SQLite by default and on PostgreSQL with `--database=postgresql` (which reads
+TEST_DATABASE_URL). The schema is built by running the real migrations, once per run; every test
+starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+import re
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db, limiter
+from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
+from app.services.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-that-is-long-enough-to-use",
+    "PUBLIC_BASE_URL": "http://localhost",
+    # The cheapest Argon2id settings, so that hundreds of sign-ins stay fast.
+    "PASSWORD_HASH_TIME_COST": 1,
+    "PASSWORD_HASH_MEMORY_COST": 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # High enough that ordinary tests never meet them; the rate-limit tests lower them.
+    "SIGN_IN_RATE_LIMIT": "1000 per minute",
+    "PASSWORD_RESET_RATE_LIMIT": "1000 per minute",
+    "MAIL_SERVER": None,
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="which database the tests use; postgresql reads TEST_DATABASE_URL",
+    )
+
+
+def _postgresql_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        pytest.exit("--database=postgresql needs TEST_DATABASE_URL, for example postgresql://postgres@127.0.0.1/test", 2)
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory) -> str:
+    if request.config.getoption("--database") == "postgresql":
+        return _postgresql_url()
+    return f"sqlite:///{tmp_path_factory.mktemp('database') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def on_postgresql(database_url) -> bool:
+    return database_url.startswith("postgresql")
+
+
+def drop_everything(engine) -> None:
+    """Empty a database completely, so that the migrations build it from nothing."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        else:
+            tables = connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'")).scalars()
+            for table in list(tables):
+                connection.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+class IsolatedContextClient(FlaskClient):
+    """A test client whose every request gets its own application context.
+
+    pytest-flask pushes one request context for a whole test; without this, the app's requests
+    would share it, and with it `g` and Flask-Login's cached user, which real requests never do.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    application = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
+    application.test_client_class = IsolatedContextClient
+    with application.app_context():
+        drop_everything(db.engine)
+        upgrade()
+        db.session.remove()
+    return application
+
+
+def _empty_tables(on_postgresql: bool) -> None:
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as connection:
+        if on_postgresql:
+            # TRUNCATE is not a row-level DELETE, so the ledger's append-only trigger allows it.
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app, on_postgresql):
+    yield
+    db.session.remove()
+    with app.app_context():
+        _empty_tables(on_postgresql)
+        db.session.remove()
+    limiter.reset()
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_school():
+    def make(name: str | None = None, *, organisation: Organisation | None = None) -> School:
+        number = next(_numbers)
+        school = School(
+            urn=f"{900000 + number}",
+            name=name or f"Test School {number}",
+            phase=SchoolPhase.PRIMARY,
+            organisation_id=organisation.id if organisation else None,
+        )
+        db.session.add(school)
+        db.session.commit()
+        return school
+
+    return make
+
+
+@pytest.fixture
+def make_organisation():
+    def make(name: str = "Test Borough Council") -> Organisation:
+        organisation = Organisation(name=name, kind=OrganisationKind.LOCAL_AUTHORITY)
+        db.session.add(organisation)
+        db.session.commit()
+        return organisation
+
+    return make
+
+
+@pytest.fixture
+def make_person():
+    """A person with the given roles at a school (or, for la_officer, an organisation)."""
+
+    def make(
+        school: School | None,
+        *roles: Role,
+        email: str | None = None,
+        name: str | None = None,
+        password: str | None = PASSWORD,
+        organisation: Organisation | None = None,
+        started_on: date = date(2024, 9, 1),
+    ) -> User:
+        number = next(_numbers)
+        user = User(
+            email=email or f"person{number}@example.org",
+            name=name or f"Person {number}",
+            password_hash=hash_password(password) if password else None,
+        )
+        db.session.add(user)
+        db.session.flush()
+        for role in roles:
+            on_organisation = role is Role.LA_OFFICER
+            db.session.add(
+                Membership(
+                    user_id=user.id,
+                    role=role,
+                    started_on=started_on,
+                    school_id=None if on_organisation else school.id,
+                    organisation_id=organisation.id if on_organisation else None,
+                )
+            )
+        db.session.commit()
+        return user
+
+    return make
+
+
+def sign_in(client, user: User, password: str = PASSWORD):
+    """Sign in through the real sign-in form, CSRF token and all."""
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in", data={"email": user.email, "password": password, "csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def csrf_token_from(response) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(as_text=True))
+    if match is None:
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def signed_in_client(app, make_school, make_person):
+    """A client signed in as a headteacher of a fresh school; returns (client, user, school)."""
+    school = make_school()
+    head = make_person(school, Role.HEADTEACHER)
+    client = app.test_client()
+    sign_in(client, head)
+    return client, head, school
+
+
+@pytest.fixture
+def client(app):
+    """A plain test client (pytest-flask's own keeps contexts open across requests)."""
+    return app.test_client()
