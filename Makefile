@@ -9,17 +9,17 @@ export FLASK_APP := app:create_app
 
 setup: $(VENV)/.installed node_modules/.installed app/static/app.css
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-app/static/app.css: node_modules/.installed scripts/build-assets.mjs $(wildcard app/assets/*)
+app/static/app.css: node_modules/.installed $(wildcard app/assets/*)
 	npm run --silent build
 
 run: setup
