@@ -6,6 +6,11 @@ from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import DateField
 
 
+def strip_whitespace(value):
+    """People paste email addresses and names with stray spaces; they are never meaningful."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class DayMonthYearField(DateField):
     """A date typed as day, month and year boxes (the GOV.UK date pattern).
 

@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 from flask_wtf import FlaskForm
 
 from app.main.forms import SwitchContextForm
@@ -18,7 +19,7 @@ def register_template_helpers(app) -> None:
         switch_form = None
         if len(contexts) > 1:
             switch_form = SwitchContextForm(formdata=None, context=context.key if context else None)
-            switch_form.context.choices = [(c.key, c.name) for c in contexts]
+            switch_form.context.choices = [SelectChoice(c.key, c.name) for c in contexts]
         return {
             "current_context": context,
             "switch_form": switch_form,

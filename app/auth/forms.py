@@ -3,12 +3,14 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
+from app.form_fields import strip_whitespace
 from app.services.passwords import MAXIMUM_LENGTH, password_problem
 
 
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
+        filters=[strip_whitespace],
         widget=GovTextInput(),
         validators=[InputRequired(message="Enter your email address"), Length(max=320)],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
@@ -17,7 +19,6 @@ class SignInForm(FlaskForm):
         "Password",
         widget=GovPasswordInput(),
         validators=[InputRequired(message="Enter your password"), Length(max=MAXIMUM_LENGTH)],
-        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
@@ -30,7 +31,6 @@ class NewPasswordForm(FlaskForm):
         widget=GovPasswordInput(),
         description="Use 8 characters or more. A few random words you will remember work well.",
         validators=[InputRequired(message="Enter a new password")],
-        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Confirm new password",
@@ -39,7 +39,6 @@ class NewPasswordForm(FlaskForm):
             InputRequired(message="Enter the new password again"),
             EqualTo("password", message="The passwords do not match"),
         ],
-        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Save password", widget=GovSubmitInput())
 
@@ -57,6 +56,7 @@ class NewPasswordForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email address",
+        filters=[strip_whitespace],
         widget=GovTextInput(),
         validators=[
             InputRequired(message="Enter your email address"),

@@ -2,6 +2,7 @@
 
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.main import bp
 from app.main.forms import SwitchContextForm
@@ -35,7 +36,7 @@ def home():
 @requires()
 def switch_context():
     form = SwitchContextForm()
-    form.context.choices = [(c.key, c.name) for c in available_contexts()]
+    form.context.choices = [SelectChoice(c.key, c.name) for c in available_contexts()]
     if not form.validate_on_submit():
         # Only a tampered or stale form gets here: the header offers only the person's own schools.
         abort(400)

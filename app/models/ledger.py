@@ -56,8 +56,9 @@ def _refuse_delete(mapper, connection, target):
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_changes(state):
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ is LedgerEntry for mapper in state.all_mappers
+    if (state.is_update or state.is_delete) and (
+        getattr(state.statement, "table", None) is LedgerEntry.__table__
+        or any(mapper.class_ is LedgerEntry for mapper in state.all_mappers)
     ):
         raise LedgerIsAppendOnly("ledger entries are never changed or deleted in bulk")
 

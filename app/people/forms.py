@@ -3,21 +3,24 @@ from datetime import date
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, RadioField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-from app.form_fields import DayMonthYearField
+from app.form_fields import DayMonthYearField, strip_whitespace
 from app.models import SCHOOL_ROLES
 
 
 class InvitePersonForm(FlaskForm):
     name = StringField(
         "Full name",
+        filters=[strip_whitespace],
         widget=GovTextInput(),
         validators=[InputRequired(message="Enter the person's full name"), Length(max=200)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     email = EmailField(
         "Email address",
+        filters=[strip_whitespace],
         widget=GovTextInput(),
         description="We will email them a link to choose a password. It works for 7 days.",
         validators=[
@@ -30,7 +33,7 @@ class InvitePersonForm(FlaskForm):
     role = RadioField(
         "Role at this school",
         widget=GovRadioInput(),
-        choices=[(role.value, role.label) for role in SCHOOL_ROLES],
+        choices=[SelectChoice(role.value, role.label) for role in SCHOOL_ROLES],
         validators=[InputRequired(message="Select the person's role")],
     )
     started_on = DayMonthYearField(

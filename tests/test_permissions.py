@@ -1,0 +1,146 @@
+"""Who may do what: every endpoint decided, learners kept off leader pages, schools kept apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Role
+from app.permissions import ROLE_PERMISSIONS, Permission
+from tests.conftest import csrf_token_from, sign_in
+
+# Open to everyone, signed in or not. Anything else must be protected with @requires.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "main.start",
+    "main.accessibility",
+    "main.privacy",
+    "main.health",
+    "auth.sign_in",
+    "auth.set_password",
+    "auth.reset_password",
+    "auth.forgot_password",
+}
+
+
+def test_every_endpoint_is_public_or_protected(app):
+    undecided = []
+    for endpoint, view in app.view_functions.items():
+        access = getattr(view, "access", None)
+        if endpoint == "static":
+            continue
+        if access == "public":
+            assert endpoint in PUBLIC_ENDPOINTS, f"{endpoint} is marked public but is not on the allow-list"
+        elif access != "protected":
+            undecided.append(endpoint)
+    assert not undecided, f"endpoints with no access decision: {undecided}"
+    missing = PUBLIC_ENDPOINTS - set(app.view_functions)
+    assert not missing, f"allow-listed endpoints that no longer exist: {missing}"
+
+
+def test_every_role_has_a_row_in_the_permission_table():
+    assert set(ROLE_PERMISSIONS) == set(Role)
+
+
+@pytest.mark.parametrize("role", [Role.TEACHING_ASSISTANT, Role.TEACHER, Role.GOVERNOR, Role.SEND_GOVERNOR])
+def test_learners_are_refused_leader_pages(app, make_school, make_person, role):
+    school = make_school()
+    learner = make_person(school, role)
+    colleague = make_person(school, Role.TEACHER)
+    client = app.test_client()
+    sign_in(client, learner)
+    assert client.get("/school/people/").status_code == 403
+    assert client.get("/school/people/invite").status_code == 403
+    assert client.get(f"/school/people/{colleague.id}").status_code == 403
+    page = client.get("/home")
+    response = client.post("/school/people/invite", data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 403
+    body = client.get("/school/people/").get_data(as_text=True)
+    assert "You do not have permission" in body
+
+
+def test_the_senco_sees_people_but_cannot_invite(app, make_school, make_person):
+    school = make_school()
+    senco = make_person(school, Role.SENCO)
+    client = app.test_client()
+    sign_in(client, senco)
+    assert client.get("/school/people/").status_code == 200
+    assert client.get("/school/people/invite").status_code == 403
+    assert "Invite someone" not in client.get("/school/people/").get_data(as_text=True)
+
+
+def test_another_schools_person_is_not_found(app, make_school, make_person):
+    ours, theirs = make_school(), make_school()
+    head = make_person(ours, Role.HEADTEACHER)
+    stranger = make_person(theirs, Role.TEACHER, name="Stranger Danger")
+    client = app.test_client()
+    sign_in(client, head)
+    response = client.get(f"/school/people/{stranger.id}")
+    assert response.status_code == 404
+    assert "Stranger Danger" not in response.get_data(as_text=True)
+    page = client.get("/home")
+    response = client.post(
+        f"/school/people/{stranger.id}/resend-invitation", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 404
+    assert "Stranger Danger" not in client.get("/school/people/").get_data(as_text=True)
+
+
+def test_a_person_with_two_schools_switches_between_them(app, make_school, make_person):
+    first, second = make_school("Alder School"), make_school("Birch School")
+    person = make_person(first, Role.HEADTEACHER)
+    from app.extensions import db
+    from app.models import Membership
+
+    db.session.add(
+        Membership(
+            user_id=person.id,
+            school_id=second.id,
+            role=Role.GOVERNOR,
+            started_on=person.memberships[0].started_on,
+        )
+    )
+    db.session.commit()
+    colleague_in_first = make_person(first, Role.TEACHER, name="Only In Alder")
+    client = app.test_client()
+    sign_in(client, person)
+    home = client.get("/home").get_data(as_text=True)
+    assert "Working in" in home and "Alder School" in home
+    assert client.get(f"/school/people/{colleague_in_first.id}").status_code == 200
+
+    response = client.post(
+        "/switch",
+        data={
+            "context": f"school:{second.id}",
+            "next": "/home",
+            "csrf_token": csrf_token_from(client.get("/home")),
+        },
+    )
+    assert response.status_code == 302
+    home = client.get("/home").get_data(as_text=True)
+    assert "Governor at Birch School" in home
+    # As a governor at Birch, the people list is not theirs to see, and Alder's people are not found.
+    assert client.get("/school/people/").status_code == 403
+
+    refused = client.post(
+        "/switch", data={"context": "school:999999", "csrf_token": csrf_token_from(client.get("/home"))}
+    )
+    assert refused.status_code == 400
+
+
+def test_an_officer_sees_their_organisations_schools_only(app, make_school, make_person, make_organisation):
+    borough = make_organisation("Borough A")
+    other = make_organisation("Borough B")
+    ours = make_school("Ash Primary", organisation=borough)
+    make_school("Elm Primary", organisation=other)
+    officer = make_person(None, Role.LA_OFFICER, organisation=borough)
+    client = app.test_client()
+    sign_in(client, officer)
+    home = client.get("/home").get_data(as_text=True)
+    assert "Ash Primary" in home and "Elm Primary" not in home
+    assert client.get("/school/people/").status_code == 403
+    assert ours.id
+
+
+def test_permission_names_are_stable():
+    # Templates and later features refer to these by name.
+    assert {p.value for p in Permission} >= {"take_training", "view_people", "invite_people"}
