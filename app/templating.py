@@ -2,8 +2,8 @@
 
 from flask import request
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from app.main.forms import SwitchContextForm
 from app.permissions import Permission, available_contexts, current_context

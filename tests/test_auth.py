@@ -60,7 +60,7 @@ def invite(client, email="new.ta@example.org", role="teaching_assistant", name="
 
 
 def test_headteacher_invites_and_the_person_sets_a_password_and_is_signed_in(app, signed_in_client):
-    client, head, school = signed_in_client
+    client, _, school = signed_in_client
     response = invite(client, email="  New.TA@Example.org ")
     assert response.status_code == 302
     assert response.headers["Location"] == "/school/people/"
@@ -90,7 +90,7 @@ def test_headteacher_invites_and_the_person_sets_a_password_and_is_signed_in(app
 
 
 def test_inviting_the_same_person_twice_creates_one_membership(signed_in_client):
-    client, head, school = signed_in_client
+    client, _, school = signed_in_client
     assert invite(client).status_code == 302
     again = invite(client)
     assert again.status_code == 200
@@ -118,7 +118,7 @@ def test_invitation_form_errors_keep_what_was_typed(signed_in_client):
 
 
 def test_an_existing_account_is_told_not_reinvited(app, signed_in_client, make_school, make_person):
-    client, _, school = signed_in_client
+    client, _, _ = signed_in_client
     other_school = make_school()
     existing = make_person(other_school, Role.GOVERNOR, email="twice@example.org")
     assert invite(client, email="twice@example.org", role="governor").status_code == 302

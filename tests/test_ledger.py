@@ -128,7 +128,7 @@ def test_a_deleted_entry_is_detected(app, person, on_postgresql):
 def test_a_replaced_chain_tail_is_detected(person, on_postgresql):
     """Rewriting an entry and recomputing its own hash still breaks the next entry's link."""
     user, school = person
-    first, second, third = append_some(user.id, school.id)
+    _, second, third = append_some(user.id, school.id)
     fields = {name: getattr(second, name) for name in ledger.HASHED_FIELDS}
     fields["payload"] = {"minutes": 999}
     forged_hash = ledger.compute_hash(fields)
@@ -251,7 +251,7 @@ def test_concurrent_appends_for_one_person_never_fork_the_chain(app, person, on_
                     )
                     db.session.commit()
                 db.session.remove()
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=worker, args=(number,)) for number in range(threads_count)]

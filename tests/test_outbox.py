@@ -23,7 +23,7 @@ class Inbox:
         self.messages: list = []
         self.port = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -141,7 +141,7 @@ def test_workers_running_at_once_send_each_message_once(app, smtp_server, on_pos
             with app.app_context():
                 email.deliver_pending()
                 db.session.remove()
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

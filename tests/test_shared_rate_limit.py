@@ -18,10 +18,8 @@ app = create_app(settings)
 client = app.test_client()
 page = client.get("/sign-in").get_data(as_text=True)
 token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-codes = [
-    client.post("/sign-in", data={"email": "x@example.org", "password": "guess", "csrf_token": token}).status_code
-    for _ in range(2)
-]
+attempt = {"email": "x@example.org", "password": "guess", "csrf_token": token}
+codes = [client.post("/sign-in", data=attempt).status_code for _ in range(2)]
 print(json.dumps(codes))
 """
 
