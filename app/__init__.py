@@ -10,6 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from app.config import load_config
+from app.content.loader import load_catalogue
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
 
+    # The content is checked before anything else: a broken file stops start-up, naming the problem.
+    app.extensions["catalogue"] = load_catalogue(Path(app.config["CONTENT_ROOT"]))
+
     db.init_app(app)
     # Batch mode lets later migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -54,6 +58,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
+    from app.learn import bp as learn_bp
     from app.main import bp as main_bp
     from app.people import bp as people_bp
     from app.security import add_security_headers
@@ -63,6 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(learn_bp)
     register_error_handlers(app)
     register_template_helpers(app)
 

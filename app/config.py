@@ -50,9 +50,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
-        "MAIL_DEFAULT_SENDER": os.environ.get(
-            "MAIL_DEFAULT_SENDER", "SEND Ready <no-reply@send-ready.invalid>"
-        ),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "SEND Ready <no-reply@send-ready.invalid>"),
         # With a worker running `flask outbox work`, set this to false so requests never wait on SMTP.
         "MAIL_DELIVER_IN_REQUEST": _flag("MAIL_DELIVER_IN_REQUEST", True),
         # Links in emails need the public address; in a request the request's own host is used.
@@ -75,6 +73,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute"),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own timeouts
+        # The folder holding modules/ and quizzes/.
+        "CONTENT_ROOT": os.environ.get("CONTENT_ROOT", str(INSTANCE_DIR.parent)),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
     }
     config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"

@@ -6,10 +6,15 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from app.main.forms import SwitchContextForm
+from app.models import Role
 from app.permissions import Permission, available_contexts, current_context
 
 
 def register_template_helpers(app) -> None:
+    @app.template_filter("role_label")
+    def role_label(role: str) -> str:
+        return Role(role).label
+
     @app.context_processor
     def signed_in_context():
         if not current_user.is_authenticated:

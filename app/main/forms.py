@@ -5,6 +5,4 @@ from wtforms.validators import InputRequired
 
 
 class SwitchContextForm(FlaskForm):
-    context = SelectField(
-        "Working in", widget=GovSelect(), validators=[InputRequired(message="Choose a school")]
-    )
+    context = SelectField("Working in", widget=GovSelect(), validators=[InputRequired(message="Choose a school")])

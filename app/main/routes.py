@@ -4,9 +4,12 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from app.content import catalogue
 from app.main import bp
 from app.main.forms import SwitchContextForm
+from app.models import Role
 from app.permissions import Permission, available_contexts, current_context, public, requires
+from app.services import learning
 from app.sessions import safe_next_url
 
 
@@ -22,10 +25,16 @@ def start():
 @requires()
 def home():
     context = current_context()
+    learner = context is not None and context.can(Permission.TAKE_TRAINING)
+    pathways = []
+    if learner:
+        roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
+        pathways = learning.pathways_for(catalogue(), current_user.id, roles)
     return render_template(
         "main/home.html",
         context=context,
-        learner=context is not None and context.can(Permission.TAKE_TRAINING),
+        pathways=pathways,
+        learner=learner,
         leader=context is not None and context.can(Permission.VIEW_SCHOOL_OVERVIEW),
         keeps_staff_list=context is not None and context.can(Permission.VIEW_PEOPLE),
         officer=context is not None and context.can(Permission.VIEW_ORGANISATION_SUMMARY),

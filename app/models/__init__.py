@@ -11,6 +11,7 @@ from app.models.people import (
     TokenPurpose,
     User,
 )
+from app.models.progress import ModuleProgress
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerIsAppendOnly",
     "Membership",
+    "ModuleProgress",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",

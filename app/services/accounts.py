@@ -37,9 +37,7 @@ def issue_token(user: User, purpose: TokenPurpose) -> str:
     now = utcnow()
     db.session.execute(
         update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None)
-        )
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
         .values(used_at=now)
     )
     valid_for = current_app.config[
@@ -47,18 +45,14 @@ def issue_token(user: User, purpose: TokenPurpose) -> str:
     ]
     raw = secrets.token_urlsafe(32)
     db.session.add(
-        AccountToken(
-            user_id=user.id, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + valid_for
-        )
+        AccountToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + valid_for)
     )
     db.session.flush()
     return raw
 
 
 def find_valid_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
-    token = db.session.scalars(
-        select(AccountToken).where(AccountToken.token_hash == _token_hash(raw))
-    ).first()
+    token = db.session.scalars(select(AccountToken).where(AccountToken.token_hash == _token_hash(raw))).first()
     if token is None or token.purpose is not purpose or token.used_at is not None:
         return None
     if token.expires_at <= utcnow() or not token.user.active:
@@ -69,9 +63,7 @@ def find_valid_token(raw: str, purpose: TokenPurpose) -> AccountToken | None:
 def redeem_token_and_set_password(token: AccountToken, new_password: str) -> bool:
     """Use the link once: set the password and end every existing session. False if already used."""
     claimed = db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
+        update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow())
     ).rowcount
     if claimed != 1:
         return False

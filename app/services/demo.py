@@ -85,9 +85,7 @@ def _new_password() -> str:
 def load_demo_data(*, reset_passwords: bool = False, today: date | None = None) -> DemoResult:
     today = today or date.today()
     start = date(today.year - 1 if today.month < 9 else today.year, 9, 1)
-    organisation = db.session.scalars(
-        select(Organisation).where(Organisation.name == DEMO_ORGANISATION)
-    ).first()
+    organisation = db.session.scalars(select(Organisation).where(Organisation.name == DEMO_ORGANISATION)).first()
     creating = organisation is None
     if organisation is None:
         organisation = Organisation(name=DEMO_ORGANISATION, kind=OrganisationKind.LOCAL_AUTHORITY)

@@ -148,9 +148,7 @@ def append_entry(
 
 def entries_for(user_id: int) -> list[LedgerEntry]:
     return list(
-        db.session.scalars(
-            select(LedgerEntry).where(LedgerEntry.user_id == user_id).order_by(LedgerEntry.sequence)
-        )
+        db.session.scalars(select(LedgerEntry).where(LedgerEntry.user_id == user_id).order_by(LedgerEntry.sequence))
     )
 
 

@@ -37,9 +37,7 @@ def password_problem(password: str, *, email: str = "", name: str = "") -> str |
 
 def _hasher() -> PasswordHasher:
     config = current_app.config
-    return PasswordHasher(
-        time_cost=config["PASSWORD_HASH_TIME_COST"], memory_cost=config["PASSWORD_HASH_MEMORY_COST"]
-    )
+    return PasswordHasher(time_cost=config["PASSWORD_HASH_TIME_COST"], memory_cost=config["PASSWORD_HASH_MEMORY_COST"])
 
 
 def hash_password(password: str) -> str:

@@ -1,0 +1,145 @@
+"""The catalogue's read-only objects, built once from the content files when the app starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class Section:
+    document_id: str
+    id: str
+    heading: str
+    covers: str
+    key_question_count: int | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.document_id}#{self.id}"
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    publisher: str
+    last_updated: date | None
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class KeyQuestion:
+    id: str
+    set_id: str
+    text: str
+    source: str
+    levels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class KeyQuestionSet:
+    id: str
+    title: str
+    source: str
+    questions: tuple[KeyQuestion, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+    html: Markup
+    sources: tuple[str, ...]
+    number: int
+
+
+@dataclass(frozen=True)
+class Module:
+    id: str
+    title: str
+    summary: str
+    audience: tuple[str, ...]
+    minutes: int
+    outcomes: tuple[str, ...]
+    key_question_ids: tuple[str, ...]
+    pages: tuple[Page, ...]
+    # A hash of the module's files: a changed word is a new version.
+    version: str
+
+    def page(self, slug: str) -> Page | None:
+        for page in self.pages:
+            if page.slug == slug:
+                return page
+        return None
+
+    @property
+    def page_slugs(self) -> tuple[str, ...]:
+        return tuple(page.slug for page in self.pages)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    module_id: str
+    type: str
+    prompt: str
+    options: tuple[dict[str, str], ...]
+    items: tuple[dict[str, str], ...]
+    answer: Any
+    feedback: str
+    source: str
+    page: str
+
+
+@dataclass(frozen=True)
+class Quiz:
+    module_id: str
+    pass_mark: int
+    draw: int
+    questions: tuple[Question, ...]
+    version: str
+
+
+@dataclass(frozen=True)
+class Pathway:
+    role: str
+    title: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    new_starter_window_days: int
+    renew_every_months: int | None
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    term: str
+    meaning: str
+    source: str | None
+
+
+@dataclass
+class Catalogue:
+    documents: dict[str, Document]
+    key_question_sets: dict[str, KeyQuestionSet]
+    modules: dict[str, Module]
+    quizzes: dict[str, Quiz]
+    pathways: dict[str, Pathway]
+    glossary: tuple[GlossaryTerm, ...]
+    sections: dict[str, Section] = field(default_factory=dict)
+    key_questions: dict[str, KeyQuestion] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.sections = {s.ref: s for d in self.documents.values() for s in d.sections}
+        self.key_questions = {q.id: q for s in self.key_question_sets.values() for q in s.questions}
+
+    def section_label(self, ref: str) -> str:
+        """How a citation reads to a person: the document's title and the section's heading."""
+        section = self.sections[ref]
+        return f"{self.documents[section.document_id].title}: {section.heading}"
+
+    def modules_for_role(self, role: str) -> list[Module]:
+        return [module for module in self.modules.values() if role in module.audience]

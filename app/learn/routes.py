@@ -1,0 +1,116 @@
+"""Your training, the catalogue, the module reader and the glossary."""
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.content import catalogue
+from app.content.model import Module
+from app.extensions import db
+from app.learn import bp
+from app.models import Role
+from app.permissions import Permission, current_context, requires
+from app.services import learning
+
+
+def _module_or_404(module_id: str) -> Module:
+    module = catalogue().modules.get(module_id)
+    if module is None:
+        abort(404)
+    return module
+
+
+@bp.route("/")
+@requires(Permission.TAKE_TRAINING)
+def your_training():
+    context = current_context()
+    roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
+    pathways = learning.pathways_for(catalogue(), current_user.id, roles)
+    return render_template("learn/your_training.html", pathways=pathways, Status=learning.ModuleStatus)
+
+
+@bp.route("/modules")
+@requires(Permission.TAKE_TRAINING)
+def list_modules():
+    role = request.args.get("role", "")
+    modules = list(catalogue().modules.values())
+    if role in {r.value for r in Role}:
+        modules = [module for module in modules if role in module.audience]
+    else:
+        role = ""
+    progress = learning.progress_for(current_user.id)
+    rows = [(module, learning.status_of(module, progress.get(module.id))) for module in modules]
+    roles = [r for r in Role if any(r.value in m.audience for m in catalogue().modules.values())]
+    return render_template("learn/list_modules.html", rows=rows, roles=roles, chosen_role=role)
+
+
+@bp.route("/modules/<module_id>")
+@requires(Permission.TAKE_TRAINING)
+def show_module(module_id: str):
+    module = _module_or_404(module_id)
+    progress = learning.progress_for(current_user.id, [module.id]).get(module.id)
+    return render_template(
+        "learn/show_module.html",
+        module=module,
+        status=learning.status_of(module, progress),
+        pages_read=learning.pages_read_now(module, progress),
+        resume_slug=learning.resume_page(module, progress),
+        Status=learning.ModuleStatus,
+    )
+
+
+@bp.route("/modules/<module_id>/pages/<slug>", methods=["GET", "POST"])
+@requires(Permission.TAKE_TRAINING)
+def show_page(module_id: str, slug: str):
+    module = _module_or_404(module_id)
+    page = module.page(slug)
+    if page is None:
+        abort(404)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        context = current_context()
+        learning.record_page_read(
+            catalogue=catalogue(),
+            user_id=current_user.id,
+            school_id=context.school.id if context and context.school else None,
+            module=module,
+            slug=slug,
+        )
+        db.session.commit()
+        if page.number < len(module.pages):
+            next_page = module.pages[page.number]
+            return redirect(url_for("learn.show_page", module_id=module.id, slug=next_page.slug))
+        return redirect(url_for("learn.finish_module", module_id=module.id))
+    if request.method == "POST":
+        abort(400)
+    previous_page = module.pages[page.number - 2] if page.number > 1 else None
+    return render_template(
+        "learn/show_page.html",
+        module=module,
+        page=page,
+        previous_page=previous_page,
+        form=form,
+        section_label=catalogue().section_label,
+    )
+
+
+@bp.route("/modules/<module_id>/finish")
+@requires(Permission.TAKE_TRAINING)
+def finish_module(module_id: str):
+    module = _module_or_404(module_id)
+    progress = learning.progress_for(current_user.id, [module.id]).get(module.id)
+    read = learning.pages_read_now(module, progress)
+    return render_template(
+        "learn/finish_module.html",
+        module=module,
+        status=learning.status_of(module, progress),
+        unread=[page for page in module.pages if page.slug not in read],
+        key_questions=[catalogue().key_questions[kq] for kq in module.key_question_ids],
+        Status=learning.ModuleStatus,
+    )
+
+
+@bp.route("/glossary")
+@requires(Permission.TAKE_TRAINING)
+def glossary():
+    return render_template("learn/glossary.html", terms=catalogue().glossary, section_label=catalogue().section_label)

@@ -1,0 +1,201 @@
+"""Reading modules: pages read, resuming, and completing a module exactly once.
+
+Completion appends `module_completed` to the person's ledger and updates the progress
+projection in the same transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.content.model import Catalogue, Module, Pathway
+from app.extensions import db
+from app.models import ModuleProgress
+from app.models.base import utcnow
+from app.services import ledger
+from app.services.ledger import EntryKind
+
+
+class ModuleStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    UPDATED_SINCE_COMPLETED = "updated_since_completed"
+
+    @property
+    def label(self) -> str:
+        return {
+            ModuleStatus.NOT_STARTED: "Not started",
+            ModuleStatus.IN_PROGRESS: "In progress",
+            ModuleStatus.COMPLETED: "Completed",
+            ModuleStatus.UPDATED_SINCE_COMPLETED: "Updated since you completed it",
+        }[self]
+
+    @property
+    def tag_class(self) -> str:
+        return {
+            ModuleStatus.NOT_STARTED: "govuk-tag--blue",
+            ModuleStatus.IN_PROGRESS: "govuk-tag--light-blue",
+            ModuleStatus.COMPLETED: "govuk-tag--green",
+            ModuleStatus.UPDATED_SINCE_COMPLETED: "govuk-tag--yellow",
+        }[self]
+
+    @property
+    def task_list_status(self) -> dict:
+        """The GOV.UK task list pattern: done is plain text, anything still to do is a tag."""
+        if self is ModuleStatus.COMPLETED:
+            return {"text": self.label}
+        return {"tag": {"text": self.label, "classes": self.tag_class}}
+
+
+def completion_needs_quiz(catalogue: Catalogue, module: Module) -> bool:
+    """Whether passing the module's quiz is part of completing it.
+
+    Reading every page completes a module until quizzes can be taken; this is the one switch that
+    makes a pass required as well.
+    """
+    return False
+
+
+def status_of(module: Module, progress: ModuleProgress | None) -> ModuleStatus:
+    if progress is None:
+        return ModuleStatus.NOT_STARTED
+    if progress.completed_version == module.version:
+        return ModuleStatus.COMPLETED
+    reading_now = progress.reading_version == module.version and progress.pages_read
+    if progress.completed_version is not None and not reading_now:
+        return ModuleStatus.UPDATED_SINCE_COMPLETED
+    if reading_now:
+        return ModuleStatus.IN_PROGRESS
+    return ModuleStatus.NOT_STARTED
+
+
+def pages_read_now(module: Module, progress: ModuleProgress | None) -> set[str]:
+    """The pages of the module's current version the person has read."""
+    if progress is None or progress.reading_version != module.version:
+        return set()
+    return set(progress.pages_read) & set(module.page_slugs)
+
+
+def resume_page(module: Module, progress: ModuleProgress | None) -> str:
+    """Where to pick up: the first page not yet read, or the first page if all are read."""
+    read = pages_read_now(module, progress)
+    for slug in module.page_slugs:
+        if slug not in read:
+            return slug
+    return module.page_slugs[0]
+
+
+def progress_for(user_id: int, module_ids: list[str] | None = None) -> dict[str, ModuleProgress]:
+    query = select(ModuleProgress).where(ModuleProgress.user_id == user_id)
+    if module_ids is not None:
+        query = query.where(ModuleProgress.module_id.in_(module_ids))
+    return {row.module_id: row for row in db.session.scalars(query)}
+
+
+def _locked_progress(user_id: int, module: Module) -> ModuleProgress:
+    """The person's row for the module, locked for this transaction; created if new."""
+    query = (
+        select(ModuleProgress)
+        .where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == module.id)
+        .with_for_update()
+    )
+    progress = db.session.scalars(query).first()
+    if progress is not None:
+        return progress
+    try:
+        with db.session.begin_nested():
+            progress = ModuleProgress(
+                user_id=user_id, module_id=module.id, reading_version=module.version, pages_read=[]
+            )
+            db.session.add(progress)
+    except IntegrityError:
+        # Another tab created it a moment ago: use theirs.
+        progress = db.session.scalars(query).one()
+    return progress
+
+
+@dataclass(frozen=True)
+class PageReadResult:
+    progress: ModuleProgress
+    completed_now: bool
+
+
+def record_page_read(
+    *, catalogue: Catalogue, user_id: int, school_id: int | None, module: Module, slug: str
+) -> PageReadResult:
+    """Mark a page read; complete the module if that was the last thing it needed."""
+    progress = _locked_progress(user_id, module)
+    if progress.reading_version != module.version:
+        progress.reading_version = module.version
+        progress.pages_read = []
+    if slug not in progress.pages_read:
+        # A new list, so that the JSON column is seen to have changed.
+        progress.pages_read = [*progress.pages_read, slug]
+    progress.last_page_slug = slug
+    progress.updated_at = utcnow()
+    completed_now = False
+    if progress.completed_version != module.version and _requirements_met(catalogue, module, progress):
+        record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
+        completed_now = True
+    db.session.flush()
+    return PageReadResult(progress, completed_now)
+
+
+def _requirements_met(catalogue: Catalogue, module: Module, progress: ModuleProgress) -> bool:
+    if pages_read_now(module, progress) != set(module.page_slugs):
+        return False
+    return not completion_needs_quiz(catalogue, module)
+
+
+def record_module_completion(*, user_id: int, school_id: int | None, module: Module, progress: ModuleProgress):
+    """Append `module_completed` (once per module version, whatever the retries) and update the projection."""
+    entry = ledger.append_entry(
+        user_id=user_id,
+        school_id=school_id,
+        kind=EntryKind.MODULE_COMPLETED,
+        subject_id=module.id,
+        subject_version=module.version,
+        payload={"minutes": module.minutes, "title": module.title},
+        recorded_by_id=user_id,
+        dedupe_key=f"module_completed:{module.id}:{module.version}",
+    )
+    progress.completed_at = entry.occurred_at
+    progress.completed_version = module.version
+    return entry
+
+
+@dataclass(frozen=True)
+class PathwayRow:
+    module: Module
+    status: ModuleStatus
+
+
+@dataclass(frozen=True)
+class PathwayView:
+    pathway: Pathway
+    required: list[PathwayRow]
+    optional: list[PathwayRow]
+
+    @property
+    def completed_count(self) -> int:
+        return sum(row.status is ModuleStatus.COMPLETED for row in self.required)
+
+
+def pathways_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[PathwayView]:
+    """The pathways for the person's roles, with each module's status. One query for all of them."""
+    pathways = [catalogue.pathways[role] for role in roles if role in catalogue.pathways]
+    progress = progress_for(user_id)
+    views = []
+    for pathway in pathways:
+
+        def row(module_id: str) -> PathwayRow:
+            module = catalogue.modules[module_id]
+            return PathwayRow(module, status_of(module, progress.get(module_id)))
+
+        views.append(PathwayView(pathway, [row(m) for m in pathway.required], [row(m) for m in pathway.optional]))
+    return views

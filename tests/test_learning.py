@@ -1,0 +1,210 @@
+"""Reading modules: the pathway, the reader, resuming, and completion recorded exactly once."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import LedgerEntry, ModuleProgress, Role
+from app.services import learning
+from app.services.ledger import verify_person
+from tests.conftest import csrf_token_from, sign_in
+
+MODULE = "ta-group-work"
+
+
+@pytest.fixture
+def ta(app, make_school, make_person):
+    school = make_school()
+    person = make_person(school, Role.TEACHING_ASSISTANT)
+    client = app.test_client()
+    sign_in(client, person)
+    return client, person, school
+
+
+def module(app, module_id=MODULE):
+    return app.extensions["catalogue"].modules[module_id]
+
+
+def read_page(client, module_id, slug):
+    url = f"/training/modules/{module_id}/pages/{slug}"
+    return client.post(url, data={"csrf_token": csrf_token_from(client.get(url))})
+
+
+def completions(user_id, module_id=MODULE):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.user_id == user_id, LedgerEntry.kind == "module_completed", LedgerEntry.subject_id == module_id
+        )
+    ).all()
+
+
+def test_a_teaching_assistant_sees_their_induction_pathway(ta):
+    client, _, _ = ta
+    body = client.get("/training/").get_data(as_text=True)
+    assert "Teaching assistant induction" in body
+    assert "You have completed 0 of 5 required modules" in body
+    assert "Supporting learning in group work" in body
+    assert body.count("Not started") == 5
+
+
+def test_reading_a_module_end_to_end_completes_it_once(app, ta):
+    client, person, school = ta
+    the_module = module(app)
+    overview = client.get(f"/training/modules/{MODULE}").get_data(as_text=True)
+    assert "What you will learn" in overview and the_module.outcomes[0] in overview
+    assert "Start the module" in overview
+
+    for number, page in enumerate(the_module.pages, start=1):
+        body = client.get(f"/training/modules/{MODULE}/pages/{page.slug}").get_data(as_text=True)
+        assert f"page {number} of {len(the_module.pages)}" in body
+        assert "Where this comes from" in body and "Roles in mainstream schools" in body
+        response = read_page(client, MODULE, page.slug)
+        if number < len(the_module.pages):
+            assert response.headers["Location"].endswith(the_module.pages[number].slug)
+            assert completions(person.id) == []
+        else:
+            assert response.headers["Location"] == f"/training/modules/{MODULE}/finish"
+
+    finish = client.get(f"/training/modules/{MODULE}/finish").get_data(as_text=True)
+    assert f"You have completed {the_module.title}" in finish
+    assert f"{the_module.minutes} minutes have been added to your CPD record" in finish
+
+    [entry] = completions(person.id)
+    assert entry.subject_version == the_module.version
+    assert entry.payload["minutes"] == the_module.minutes
+    assert entry.school_id == school.id
+    assert verify_person(person.id) is None
+
+    # Reading the last page again, or the whole module again, records nothing more.
+    for page in the_module.pages:
+        read_page(client, MODULE, page.slug)
+    assert len(completions(person.id)) == 1
+    assert "Completed" in client.get("/training/").get_data(as_text=True)
+    assert "You have completed 1 of 5" in client.get("/training/").get_data(as_text=True)
+
+
+def test_a_double_submitted_last_page_records_one_completion(app, ta, on_postgresql):
+    client, person, _ = ta
+    the_module = module(app)
+    for page in the_module.pages[:-1]:
+        read_page(client, MODULE, page.slug)
+    last_url = f"/training/modules/{MODULE}/pages/{the_module.pages[-1].slug}"
+    token = csrf_token_from(client.get(last_url))
+    if on_postgresql:
+        # Two requests at the same moment, as from a double click or two tabs.
+        results = []
+        threads = [
+            threading.Thread(target=lambda: results.append(client.post(last_url, data={"csrf_token": token})))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert [r.status_code for r in results] == [302] * 4
+    else:
+        for _ in range(3):
+            assert client.post(last_url, data={"csrf_token": token}).status_code == 302
+    assert len(completions(person.id)) == 1
+
+
+def test_resume_where_you_left_off(app, ta):
+    client, _, _ = ta
+    the_module = module(app)
+    read_page(client, MODULE, the_module.pages[0].slug)
+    read_page(client, MODULE, the_module.pages[1].slug)
+    overview = client.get(f"/training/modules/{MODULE}").get_data(as_text=True)
+    assert "Continue where you left off" in overview
+    assert f'href="/training/modules/{MODULE}/pages/{the_module.pages[2].slug}" role="button"' in overview
+    assert "In progress" in client.get("/training/").get_data(as_text=True)
+
+
+def test_finishing_with_unread_pages_lists_them(app, ta):
+    client, person, _ = ta
+    the_module = module(app)
+    read_page(client, MODULE, the_module.pages[-1].slug)
+    body = client.get(f"/training/modules/{MODULE}/finish").get_data(as_text=True)
+    assert "You have not read these pages yet" in body
+    assert the_module.pages[0].title in body
+    assert completions(person.id) == []
+
+
+def test_a_changed_module_shows_as_updated_and_can_be_completed_again(app, ta, monkeypatch):
+    client, person, _ = ta
+    the_module = module(app)
+    for page in the_module.pages:
+        read_page(client, MODULE, page.slug)
+    changed = dataclasses.replace(the_module, version="changed-version")
+    monkeypatch.setitem(app.extensions["catalogue"].modules, MODULE, changed)
+    training = client.get("/training/").get_data(as_text=True)
+    assert "Updated since you completed it" in training
+    overview = client.get(f"/training/modules/{MODULE}").get_data(as_text=True)
+    assert "This module has changed since you completed it" in overview
+
+    read_page(client, MODULE, changed.pages[0].slug)
+    assert "In progress" in client.get("/training/").get_data(as_text=True)
+    for page in changed.pages[1:]:
+        read_page(client, MODULE, page.slug)
+    versions = sorted(entry.subject_version for entry in completions(person.id))
+    assert versions == sorted([the_module.version, "changed-version"])
+
+
+def test_unknown_modules_and_pages_are_not_found(ta):
+    client, _, _ = ta
+    assert client.get("/training/modules/no-such-module").status_code == 404
+    assert client.get(f"/training/modules/{MODULE}/pages/no-such-page").status_code == 404
+    token = csrf_token_from(client.get("/training/"))
+    assert client.post(f"/training/modules/{MODULE}/pages/no-such-page", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_page_post_without_a_token_changes_nothing(app, ta):
+    client, person, _ = ta
+    slug = module(app).pages[0].slug
+    assert client.post(f"/training/modules/{MODULE}/pages/{slug}").status_code == 400
+    assert db.session.scalars(select(ModuleProgress).where(ModuleProgress.user_id == person.id)).all() == []
+
+
+def test_the_catalogue_filters_by_role(app, ta):
+    client, _, _ = ta
+    everyone = client.get("/training/modules").get_data(as_text=True)
+    assert "15 modules" in everyone
+    governors = client.get("/training/modules?role=governor").get_data(as_text=True)
+    count = int(re.search(r"(\d+) modules?<", governors).group(1))
+    expected = len(app.extensions["catalogue"].modules_for_role("governor"))
+    assert count == expected < 15
+    assert "The SEND governor" in governors or "send-governor" in governors
+    # An unknown role shows everything rather than nothing.
+    assert "15 modules" in client.get("/training/modules?role=astronaut").get_data(as_text=True)
+
+
+def test_the_glossary(ta):
+    client, _, _ = ta
+    body = client.get("/training/glossary").get_data(as_text=True)
+    assert "Glossary of SEND terms" in body and "SENCO" in body
+
+
+def test_school_admins_do_not_get_training_pages(app, make_school, make_person):
+    admin = make_person(make_school(), Role.SCHOOL_ADMIN)
+    client = app.test_client()
+    sign_in(client, admin)
+    assert client.get("/training/").status_code == 403
+
+
+def test_status_rules():
+    from app.content.model import Module, Page
+
+    the_module = Module("m", "M", "", ("teacher",), 10, ("o",), (), (Page("a", "A", "", ("roles#x",), 1),), "v2")
+    assert learning.status_of(the_module, None) is learning.ModuleStatus.NOT_STARTED
+    progress = ModuleProgress(reading_version="v2", pages_read=["a"], completed_version="v2")
+    assert learning.status_of(the_module, progress) is learning.ModuleStatus.COMPLETED
+    progress = ModuleProgress(reading_version="v1", pages_read=["a"], completed_version="v1")
+    assert learning.status_of(the_module, progress) is learning.ModuleStatus.UPDATED_SINCE_COMPLETED
+    progress = ModuleProgress(reading_version="v2", pages_read=["a"], completed_version="v1")
+    assert learning.status_of(the_module, progress) is learning.ModuleStatus.IN_PROGRESS
