@@ -75,9 +75,7 @@ def test_headteacher_invites_and_the_person_sets_a_password_and_is_signed_in(app
     newcomer = app.test_client()
     link = link_in(message)
     assert newcomer.get(link).status_code == 200
-    response = post_form(
-        newcomer, link, {"password": "maple river lantern", "confirm": "maple river lantern"}
-    )
+    response = post_form(newcomer, link, {"password": "maple river lantern", "confirm": "maple river lantern"})
     assert response.status_code == 302 and response.headers["Location"] == "/home"
     home = newcomer.get("/home").get_data(as_text=True)
     assert "Your training" in home and school.name in home
@@ -197,9 +195,7 @@ def test_mismatched_confirmation_is_refused(app, signed_in_client):
     client, _, _ = signed_in_client
     invite(client)
     link = link_in(latest_email("new.ta@example.org"))
-    response = post_form(
-        app.test_client(), link, {"password": "maple river lantern", "confirm": "maple river"}
-    )
+    response = post_form(app.test_client(), link, {"password": "maple river lantern", "confirm": "maple river"})
     assert "The passwords do not match" in response.get_data(as_text=True)
 
 
@@ -212,9 +208,7 @@ def test_password_is_stored_as_an_argon2id_hash(make_school, make_person):
 # --- Sign in and out ---------------------------------------------------------------------------
 
 
-def test_the_same_message_for_unknown_email_wrong_password_and_disabled_account(
-    app, client, make_school, make_person
-):
+def test_the_same_message_for_unknown_email_wrong_password_and_disabled_account(app, client, make_school, make_person):
     school = make_school()
     user = make_person(school, Role.TEACHER, email="known@example.org")
     disabled = make_person(school, Role.TEACHER, email="disabled@example.org")
@@ -413,9 +407,7 @@ def test_sign_in_is_rate_limited(app, client, strict_limits, make_school, make_p
     user = make_person(make_school(), Role.TEACHER)
     token = csrf_token_from(client.get("/sign-in"))
     codes = [
-        client.post(
-            "/sign-in", data={"email": user.email, "password": "guess", "csrf_token": token}
-        ).status_code
+        client.post("/sign-in", data={"email": user.email, "password": "guess", "csrf_token": token}).status_code
         for _ in range(4)
     ]
     assert codes == [200, 200, 200, 429]

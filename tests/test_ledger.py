@@ -264,7 +264,5 @@ def test_concurrent_appends_for_one_person_never_fork_the_chain(app, person, on_
     entries = ledger.entries_for(user_id)
     assert [entry.sequence for entry in entries] == list(range(1, threads_count * per_thread + 1))
     assert ledger.verify_person(user_id) is None
-    previous = db.session.scalars(
-        select(LedgerEntry.previous_hash).where(LedgerEntry.user_id == user_id)
-    ).all()
+    previous = db.session.scalars(select(LedgerEntry.previous_hash).where(LedgerEntry.user_id == user_id)).all()
     assert len(previous) == len(set(previous)), "two entries point at the same predecessor: a fork"

@@ -28,9 +28,7 @@ print(json.dumps(codes))
 def redis_url():
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
-        pytest.skip(
-            "TEST_REDIS_URL is not set (for example redis://127.0.0.1:6379/15): no Redis to share counters"
-        )
+        pytest.skip("TEST_REDIS_URL is not set (for example redis://127.0.0.1:6379/15): no Redis to share counters")
     return url
 
 
