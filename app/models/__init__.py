@@ -12,12 +12,15 @@ from app.models.people import (
     User,
 )
 from app.models.progress import ModuleProgress
+from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
 
 __all__ = [
     "ROLE_LABELS",
     "SCHOOL_ROLES",
     "AccountToken",
+    "AttemptStatus",
+    "ExtraQuizAttempts",
     "LedgerEntry",
     "LedgerIsAppendOnly",
     "Membership",
@@ -25,6 +28,8 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
+    "QuizAnswer",
+    "QuizAttempt",
     "Role",
     "School",
     "SchoolPhase",

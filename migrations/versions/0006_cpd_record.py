@@ -1,0 +1,24 @@
+"""External CPD, evidence files and certificates
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-23 00:20:00
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+# revision identifiers, used by Alembic.
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
