@@ -61,6 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.learn import bp as learn_bp
     from app.main import bp as main_bp
     from app.people import bp as people_bp
+    from app.quiz import bp as quiz_bp
     from app.security import add_security_headers
     from app.services.email import deliver_queued_after_commit
     from app.templating import register_template_helpers
@@ -69,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(learn_bp)
+    app.register_blueprint(quiz_bp)
     register_error_handlers(app)
     register_template_helpers(app)
 

@@ -72,9 +72,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute"),
+        # Headteachers, SENCOs, school admins and officers must sign in with a code from an authenticator
+        # app as well as their password; everyone else may choose to.
+        "TWO_STEP_REQUIRED_FOR_LEADERS": _flag("TWO_STEP_REQUIRED_FOR_LEADERS", True),
+        # Security code attempts, per account: the code has a million values, so guesses are few.
+        "TWO_STEP_RATE_LIMIT": os.environ.get("TWO_STEP_RATE_LIMIT", "5 per minute;20 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which has its own timeouts
+        # Attempts each person has at each quiz; a leader can give someone more.
+        "QUIZ_ATTEMPTS_ALLOWED": int(os.environ.get("QUIZ_ATTEMPTS_ALLOWED", "3")),
         # The folder holding modules/ and quizzes/.
         "CONTENT_ROOT": os.environ.get("CONTENT_ROOT", str(INSTANCE_DIR.parent)),
+        # Evidence files people attach to their external CPD: outside the web root, never served statically.
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence"),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
     }
     config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"

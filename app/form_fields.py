@@ -1,9 +1,11 @@
 """Form fields shared by the blueprints' forms."""
 
+import secrets
 from datetime import date
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
-from wtforms import DateField
+from wtforms import DateField, HiddenField
+from wtforms.validators import InputRequired, Length
 
 
 def strip_whitespace(value):
@@ -35,3 +37,16 @@ class DayMonthYearField(DateField):
             self.data = date(year, month, day)
         except ValueError as error:
             raise ValueError("Enter a real date, for example 1 9 2026") from error
+
+
+class OnceOnlyField(HiddenField):
+    """A random key drawn when the form is shown and stored with what the form creates.
+
+    A second submit of the same form (a double click, the back button, a replayed request) carries
+    the same key, which the database's unique constraint refuses, so the write happens once.
+    """
+
+    def __init__(self, label="", **kwargs):
+        kwargs.setdefault("default", lambda: secrets.token_urlsafe(18))
+        kwargs.setdefault("validators", [InputRequired(message="The form has expired: try again"), Length(max=64)])
+        super().__init__(label, **kwargs)

@@ -26,26 +26,75 @@ class Permission(enum.StrEnum):
     TAKE_TRAINING = "take_training"
     # Leading a school.
     VIEW_SCHOOL_OVERVIEW = "view_school_overview"
+    # Quiz results across the school (never naming who missed what), and extra attempts for a person.
+    VIEW_QUIZ_RESULTS = "view_quiz_results"
+    GRANT_EXTRA_ATTEMPTS = "grant_extra_attempts"
+    # Reading the CPD records of the school's staff, verifying or rejecting their external CPD and
+    # voiding a certificate issued in error.
+    REVIEW_CPD_RECORDS = "review_cpd_records"
     VIEW_PEOPLE = "view_people"
     INVITE_PEOPLE = "invite_people"
+    # Keeping the staff list: roles, start dates, leavers, governors' terms, importing a file.
+    MANAGE_STAFF = "manage_staff"
+    # The school's audit log, and its data protection duties: a person's data, erasure, retention.
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_PERSONAL_DATA = "manage_personal_data"
+    # Self-assessment on the key questions: answering (rounds one is invited to, private reflection);
+    # opening and leading a round (which sets: ROUND_OPENERS below); reading the school's agreed
+    # positions, trend and board report (never anyone's own answers: only a round's lead sees those).
+    ANSWER_KEY_QUESTIONS = "answer_key_questions"
+    LEAD_SELF_ASSESSMENT = "lead_self_assessment"
+    VIEW_SELF_ASSESSMENT = "view_self_assessment"
     # Across an organisation's schools: summaries only, never an individual's answers.
     VIEW_ORGANISATION_SUMMARY = "view_organisation_summary"
 
 
-_LEARNER = {Permission.TAKE_TRAINING}
-_LEADER = {Permission.VIEW_SCHOOL_OVERVIEW, Permission.VIEW_PEOPLE}
+_LEARNER = {Permission.TAKE_TRAINING, Permission.ANSWER_KEY_QUESTIONS}
+_SELF_ASSESSMENT_LEAD = {Permission.LEAD_SELF_ASSESSMENT, Permission.VIEW_SELF_ASSESSMENT}
+_LEADER = {
+    Permission.VIEW_SCHOOL_OVERVIEW,
+    Permission.VIEW_PEOPLE,
+    Permission.VIEW_QUIZ_RESULTS,
+    Permission.GRANT_EXTRA_ATTEMPTS,
+    Permission.REVIEW_CPD_RECORDS,
+}
+# The headteacher and the school admin run the school's administration and answer for its data.
+_ADMINISTRATION = {
+    Permission.INVITE_PEOPLE,
+    Permission.MANAGE_STAFF,
+    Permission.VIEW_AUDIT_LOG,
+    Permission.MANAGE_PERSONAL_DATA,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TEACHING_ASSISTANT: frozenset(_LEARNER),
     Role.TEACHER: frozenset(_LEARNER),
-    Role.SENCO: frozenset(_LEARNER | _LEADER),
-    Role.HEADTEACHER: frozenset(_LEARNER | _LEADER | {Permission.INVITE_PEOPLE}),
-    Role.GOVERNOR: frozenset(_LEARNER),
-    Role.SEND_GOVERNOR: frozenset(_LEARNER),
+    Role.SENCO: frozenset(_LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD),
+    Role.HEADTEACHER: frozenset(_LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD | _ADMINISTRATION),
+    # The board reads the school's self-assessment; the SEND governor leads its own set (ROUND_OPENERS).
+    Role.GOVERNOR: frozenset(_LEARNER | {Permission.VIEW_SELF_ASSESSMENT}),
+    Role.SEND_GOVERNOR: frozenset(_LEARNER | _SELF_ASSESSMENT_LEAD),
     # Admins keep the staff list; they are not assumed to take the SEND training themselves.
-    Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE, Permission.INVITE_PEOPLE}),
+    Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE} | _ADMINISTRATION),
     Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),
 }
+
+# Which roles may open (and so lead) a self-assessment round on each key-question set. The board's
+# set is the SEND governor's and the headteacher's; the chair of governors joins them once governors'
+# offices are recorded. A set the content adds that is not named here is opened by the school's leaders.
+ROUND_OPENERS: dict[str, frozenset[Role]] = {
+    "governance": frozenset({Role.HEADTEACHER, Role.SEND_GOVERNOR}),
+    "leadership": frozenset({Role.HEADTEACHER, Role.SENCO}),
+    "ta-deployment": frozenset({Role.HEADTEACHER, Role.SENCO}),
+    "parents-carers": frozenset({Role.HEADTEACHER, Role.SENCO}),
+}
+ROUND_OPENERS_OF_OTHER_SETS = frozenset({Role.HEADTEACHER, Role.SENCO})
+
+
+def may_open_round(roles: frozenset[Role], set_id: str) -> bool:
+    """Whether someone holding these roles (in one school) may open a round on the set."""
+    openers = ROUND_OPENERS.get(set_id, ROUND_OPENERS_OF_OTHER_SETS)
+    return any(role in openers and Permission.LEAD_SELF_ASSESSMENT in ROLE_PERMISSIONS[role] for role in roles)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from app.models import LedgerEntry, ModuleProgress, Role
 from app.services import learning
 from app.services.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
+from tests.quiz_helpers import take_quiz
 
 MODULE = "ta-group-work"
 
@@ -68,9 +69,14 @@ def test_reading_a_module_end_to_end_completes_it_once(app, ta):
         response = read_page(client, MODULE, page.slug)
         if number < len(the_module.pages):
             assert response.headers["Location"].endswith(the_module.pages[number].slug)
-            assert completions(person.id) == []
         else:
             assert response.headers["Location"] == f"/training/modules/{MODULE}/finish"
+        assert completions(person.id) == []
+
+    # Every page read: the quiz is what is left.
+    finish = client.get(f"/training/modules/{MODULE}/finish").get_data(as_text=True)
+    assert "You have read every page" in finish and "Go to the quiz" in finish
+    take_quiz(app, client, MODULE)
 
     finish = client.get(f"/training/modules/{MODULE}/finish").get_data(as_text=True)
     assert f"You have completed {the_module.title}" in finish
@@ -93,6 +99,7 @@ def test_reading_a_module_end_to_end_completes_it_once(app, ta):
 def test_a_double_submitted_last_page_records_one_completion(app, ta, on_postgresql):
     client, person, _ = ta
     the_module = module(app)
+    take_quiz(app, client, MODULE)
     for page in the_module.pages[:-1]:
         read_page(client, MODULE, page.slug)
     last_url = f"/training/modules/{MODULE}/pages/{the_module.pages[-1].slug}"
@@ -139,6 +146,7 @@ def test_finishing_with_unread_pages_lists_them(app, ta):
 def test_a_changed_module_shows_as_updated_and_can_be_completed_again(app, ta, monkeypatch):
     client, person, _ = ta
     the_module = module(app)
+    take_quiz(app, client, MODULE)
     for page in the_module.pages:
         read_page(client, MODULE, page.slug)
     changed = dataclasses.replace(the_module, version="changed-version")

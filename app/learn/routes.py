@@ -55,6 +55,7 @@ def show_module(module_id: str):
         status=learning.status_of(module, progress),
         pages_read=learning.pages_read_now(module, progress),
         resume_slug=learning.resume_page(module, progress),
+        has_quiz=module.id in catalogue().quizzes,
         Status=learning.ModuleStatus,
     )
 
@@ -106,6 +107,8 @@ def finish_module(module_id: str):
         status=learning.status_of(module, progress),
         unread=[page for page in module.pages if page.slug not in read],
         key_questions=[catalogue().key_questions[kq] for kq in module.key_question_ids],
+        has_quiz=module.id in catalogue().quizzes,
+        quiz_passed=learning.has_passed_quiz(current_user.id, module.id),
         Status=learning.ModuleStatus,
     )
 

@@ -86,3 +86,5 @@ class ExtraQuizAttempts(db.Model):
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str | None] = mapped_column(String(500))
+    # The submitting form's once-only key: a repeated submit grants nothing more.
+    once_key: Mapped[str] = mapped_column(String(64), unique=True)

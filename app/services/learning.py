@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue, Module, Pathway
 from app.extensions import db
-from app.models import ModuleProgress
+from app.models import AttemptStatus, ModuleProgress, QuizAttempt
 from app.models.base import utcnow
 from app.services import ledger
 from app.services.ledger import EntryKind
@@ -53,12 +53,22 @@ class ModuleStatus(enum.StrEnum):
 
 
 def completion_needs_quiz(catalogue: Catalogue, module: Module) -> bool:
-    """Whether passing the module's quiz is part of completing it.
+    """A module with a quiz is complete when every page is read and the quiz is passed."""
+    return module.id in catalogue.quizzes
 
-    Reading every page completes a module until quizzes can be taken; this is the one switch that
-    makes a pass required as well.
-    """
-    return False
+
+def has_passed_quiz(user_id: int, module_id: str) -> bool:
+    return (
+        db.session.scalars(
+            select(QuizAttempt.id).where(
+                QuizAttempt.user_id == user_id,
+                QuizAttempt.module_id == module_id,
+                QuizAttempt.status == AttemptStatus.SUBMITTED,
+                QuizAttempt.passed.is_(True),
+            )
+        ).first()
+        is not None
+    )
 
 
 def status_of(module: Module, progress: ModuleProgress | None) -> ModuleStatus:
@@ -139,17 +149,27 @@ def record_page_read(
     progress.last_page_slug = slug
     progress.updated_at = utcnow()
     completed_now = False
-    if progress.completed_version != module.version and _requirements_met(catalogue, module, progress):
+    if progress.completed_version != module.version and _requirements_met(catalogue, user_id, module, progress):
         record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
         completed_now = True
     db.session.flush()
     return PageReadResult(progress, completed_now)
 
 
-def _requirements_met(catalogue: Catalogue, module: Module, progress: ModuleProgress) -> bool:
+def complete_if_ready(*, catalogue: Catalogue, user_id: int, school_id: int | None, module: Module) -> bool:
+    """Complete the module now if everything it needs is done (called when a quiz is passed)."""
+    progress = _locked_progress(user_id, module)
+    if progress.completed_version == module.version or not _requirements_met(catalogue, user_id, module, progress):
+        return False
+    record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
+    db.session.flush()
+    return True
+
+
+def _requirements_met(catalogue: Catalogue, user_id: int, module: Module, progress: ModuleProgress) -> bool:
     if pages_read_now(module, progress) != set(module.page_slugs):
         return False
-    return not completion_needs_quiz(catalogue, module)
+    return not completion_needs_quiz(catalogue, module) or has_passed_quiz(user_id, module.id)
 
 
 def record_module_completion(*, user_id: int, school_id: int | None, module: Module, progress: ModuleProgress):

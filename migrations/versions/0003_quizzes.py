@@ -27,10 +27,12 @@ def upgrade():
     sa.Column('granted_by_id', sa.Integer(), nullable=False),
     sa.Column('granted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('once_key', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], name=op.f('fk_extra_quiz_attempts_granted_by_id_user_account')),
     sa.ForeignKeyConstraint(['school_id'], ['school.id'], name=op.f('fk_extra_quiz_attempts_school_id_school')),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_extra_quiz_attempts_user_id_user_account')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_extra_quiz_attempts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_extra_quiz_attempts')),
+    sa.UniqueConstraint('once_key', name=op.f('uq_extra_quiz_attempts_once_key'))
     )
     with op.batch_alter_table('extra_quiz_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_extra_quiz_attempts_user_id'), ['user_id'], unique=False)
