@@ -7,20 +7,23 @@ starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import itertools
 import os
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db, limiter
 from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
 from app.services.passwords import hash_password
+from tests.page_checks import assert_good_page
 
 PASSWORD = "correct horse battery staple"
 
@@ -35,8 +38,15 @@ TEST_SETTINGS = {
     # High enough that ordinary tests never meet them; the rate-limit tests lower them.
     "SIGN_IN_RATE_LIMIT": "1000 per minute",
     "PASSWORD_RESET_RATE_LIMIT": "1000 per minute",
+    "TWO_STEP_RATE_LIMIT": "1000 per minute",
     "MAIL_SERVER": None,
+    # Leaders sign in with a password alone unless a test turns two-step sign-in on
+    # (tests/test_two_step.py does, to test the required path).
+    "TWO_STEP_REQUIRED_FOR_LEADERS": False,
 }
+# Servers the tests start as separate processes (the browser tests' live site) read the environment,
+# not TEST_SETTINGS: their demo leaders sign in with a password alone too.
+os.environ.setdefault("TWO_STEP_REQUIRED_FOR_LEADERS", "false")
 
 
 def pytest_addoption(parser):
@@ -51,7 +61,9 @@ def pytest_addoption(parser):
 def _postgresql_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url:
-        pytest.exit("--database=postgresql needs TEST_DATABASE_URL, for example postgresql://postgres@127.0.0.1/test", 2)
+        pytest.exit(
+            "--database=postgresql needs TEST_DATABASE_URL, for example postgresql://postgres@127.0.0.1/test", 2
+        )
     return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
 
 
@@ -80,14 +92,51 @@ def drop_everything(engine) -> None:
 
 
 class IsolatedContextClient(FlaskClient):
-    """A test client whose every request gets its own application context.
+    """A test client whose every request gets its own application context, and whose pages are checked.
 
     pytest-flask pushes one request context for a whole test; without this, the app's requests
     would share it, and with it `g` and Flask-Login's cached user, which real requests never do.
+
+    Every HTML page it receives (not redirects) goes through tests/page_checks.py: valid HTML, one
+    h1, a title that matches it, unique ids, forms with an action and a CSRF token, labelled
+    controls. A test that deliberately fetches a broken page wraps that one request in
+    `with client.skip_page_checks():`.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.page_checks = True
+
+    @contextlib.contextmanager
+    def skip_page_checks(self):
+        """Fetch a page without the page checks, for a test that wants a broken page."""
+        self.page_checks = False
+        try:
+            yield self
+        finally:
+            self.page_checks = True
+
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if self.page_checks and self._is_page(response):
+            request = response.request
+            url = f"{request.method} {request.full_path.rstrip('?')}"
+            assert_good_page(response.get_data(as_text=True), url)
+        return response
+
+    @staticmethod
+    def _is_page(response) -> bool:
+        """An HTML page a person would see: redirects carry only a stub body, so are not checked.
+
+        With follow_redirects, the last page was fetched (and checked) by a nested call to open.
+        """
+        return (
+            response.mimetype == "text/html"
+            and not 300 <= response.status_code < 400
+            and not response.history
+            and response.request is not None
+            and response.request.method != "HEAD"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -104,14 +153,17 @@ def app(database_url):
 
 
 def _empty_tables(on_postgresql: bool) -> None:
-    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    # Only tables the migrations built: a model without its migration is test_migrations' failure to
+    # report, not a reason for every other test to error.
+    existing = set(inspect(db.engine).get_table_names())
+    tables = [table.name for table in reversed(db.metadata.sorted_tables) if table.name in existing]
     with db.engine.begin() as connection:
         if on_postgresql:
-            # TRUNCATE is not a row-level DELETE, so the ledger's append-only trigger allows it.
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f'DELETE FROM "{table}"'))
+            # Row triggers off for this transaction only (the test user is a superuser), so the ledger's
+            # append-only trigger lets the cleanup through. DELETE on small tables is far quicker than TRUNCATE.
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            connection.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture(autouse=True)
@@ -225,3 +277,94 @@ def signed_in_client(app, make_school, make_person):
 def client(app):
     """A plain test client (pytest-flask's own keeps contexts open across requests)."""
     return app.test_client()
+
+
+@dataclass(frozen=True)
+class SeededPerson:
+    id: int
+    name: str
+    email: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SeededSchool:
+    """One school of `two_schools`, with everything about it that must never show up in the other's pages."""
+
+    letter: str
+    id: int
+    name: str
+    urn: str
+    organisation_name: str
+    # One signed-up person per role (school roles, and la_officer of the school's organisation).
+    people: dict[str, SeededPerson]
+    # Invited as a teacher but has not chosen a password yet.
+    pending: SeededPerson
+
+    @property
+    def everyone(self) -> list[SeededPerson]:
+        return [*self.people.values(), self.pending]
+
+    @property
+    def markers(self) -> list[str]:
+        """Text that only this school's pages may contain."""
+        names = [self.name, self.organisation_name, f"URN {self.urn}"]
+        return names + [text for person in self.everyone for text in (person.name, person.email)]
+
+
+def _seed_school(letter: str) -> SeededSchool:
+    word = {"A": "Alphaleak", "B": "Bravoleak"}[letter]
+    organisation = Organisation(name=f"{word} Borough Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+    db.session.add(organisation)
+    db.session.flush()
+    school = School(
+        urn={"A": "810001", "B": "820002"}[letter],
+        name=f"{word} Primary School",
+        phase=SchoolPhase.PRIMARY,
+        organisation_id=organisation.id,
+    )
+    db.session.add(school)
+    db.session.flush()
+
+    def person(role: Role, *, signed_up: bool = True) -> SeededPerson:
+        slug = role.value.replace("_", "-") if signed_up else "pending"
+        user = User(
+            email=f"marker-{letter.lower()}-{slug}@leak-{letter.lower()}.example.org",
+            name=f"Zebedee {word} {role.label if signed_up else 'Invitee'}",
+            password_hash=hash_password(PASSWORD) if signed_up else None,
+        )
+        db.session.add(user)
+        db.session.flush()
+        on_organisation = role is Role.LA_OFFICER
+        db.session.add(
+            Membership(
+                user_id=user.id,
+                role=role,
+                started_on=date(2024, 9, 1),
+                school_id=None if on_organisation else school.id,
+                organisation_id=organisation.id if on_organisation else None,
+            )
+        )
+        return SeededPerson(user.id, user.name, user.email, role.value)
+
+    people = {role.value: person(role) for role in Role}
+    pending = person(Role.TEACHER, signed_up=False)
+    db.session.commit()
+    return SeededSchool(letter, school.id, school.name, school.urn, organisation.name, people, pending)
+
+
+@pytest.fixture(scope="module")
+def two_schools(app, on_postgresql) -> dict[str, SeededSchool]:
+    """Schools "A" and "B", each in an organisation of its own, a person in every role, kept for a module.
+
+    A module that uses this must also stop the per-test emptying of the tables, by overriding it:
+    `@pytest.fixture(autouse=True)` `def _clean_database(): yield`.
+    """
+    with app.app_context():
+        schools = {letter: _seed_school(letter) for letter in "AB"}
+        db.session.remove()
+    yield schools
+    with app.app_context():
+        _empty_tables(on_postgresql)
+        db.session.remove()
+    limiter.reset()

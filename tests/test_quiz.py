@@ -152,8 +152,8 @@ def test_passing_before_reading_completes_the_module_when_the_last_page_is_read(
     assert len(ledger_entries(person.id, "module_completed")) == 1
 
 
-def test_answers_are_saved_as_they_are_given_and_the_attempt_resumes(app, learner, make_person):
-    client, person, school = learner
+def test_answers_are_saved_as_they_are_given_and_the_attempt_resumes(app, learner):
+    client, person, _ = learner
     attempt_id = start(client, MODULE)
     questions = attempt_questions(app, attempt_id)
     for number in (1, 2, 3):
