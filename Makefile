@@ -31,16 +31,25 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Every test on SQLite; then, when TEST_DATABASE_URL names a PostgreSQL database, every database
-# test again on PostgreSQL (the browser tests run once, in the first pass).
+# Every test on SQLite, spread over TEST_WORKERS processes; the browser tests; then, when
+# TEST_DATABASE_URL names a PostgreSQL database, every database test again on PostgreSQL (each
+# process uses its own database on that server, named after it).
+TEST_WORKERS ?= 2
 test: setup lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser"
+	$(BIN)/pytest -m browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== The database tests again, on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-		$(BIN)/pytest --database=postgresql -m "not browser"; \
+		$(BIN)/pytest -n $(TEST_WORKERS) --database=postgresql -m "not browser"; \
 	else \
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was skipped (SQLite only)."; \
 	fi
+
+# The load benchmark (docs/performance.md): rebuilds the PostgreSQL database `bench` with generated
+# data, serves it with gunicorn on 127.0.0.1 and drives it with wrk (installed from Debian if missing).
+# 6 to 8 minutes; flags go in BENCH_ARGS, for example `make bench BENCH_ARGS="--schools 20 --runs 1"`.
+bench: setup
+	$(BIN)/python -m tests.benchmark.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules app/static .pytest_cache

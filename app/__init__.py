@@ -56,10 +56,17 @@ def create_app(overrides: dict | None = None) -> Flask:
         models,  # noqa: F401  (every model registered before anything queries)
         sessions,
     )
+    from app.api import bp as api_bp
+    from app.assess import bp as assess_bp
     from app.auth import bp as auth_bp
+    from app.cpd import bp as cpd_bp
+    from app.cpd import certificates_bp
     from app.errors import register_error_handlers
+    from app.la import bp as la_bp
+    from app.leaders import bp as leaders_bp
     from app.learn import bp as learn_bp
     from app.main import bp as main_bp
+    from app.people import account_bp
     from app.people import bp as people_bp
     from app.quiz import bp as quiz_bp
     from app.security import add_security_headers
@@ -69,8 +76,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(learn_bp)
+    app.register_blueprint(assess_bp)
     app.register_blueprint(quiz_bp)
+    app.register_blueprint(leaders_bp)
+    app.register_blueprint(la_bp)
+    app.register_blueprint(cpd_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(api_bp)
     register_error_handlers(app)
     register_template_helpers(app)
 

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask demo`, `flask ledger verify`, `flask outbox send|work`, `flask users ...`."""
+"""Command-line tasks: `flask demo`, `flask ledger verify`, `flask outbox send|work`, `flask users ...`,
+`flask import-staff`, `flask apply-retention`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,35 @@ def register_commands(app: Flask) -> None:
     outbox_cli = AppGroup("outbox", help="Email waiting in the outbox.")
     users_cli = AppGroup("users", help="People's accounts.")
     content_cli = AppGroup("content", help="The training content in modules/ and quizzes/.")
+    xapi_cli = AppGroup("xapi", help="The CPD record as xAPI statements.")
+
+    @xapi_cli.command("push")
+    @click.option("--batch", "batch_size", default=50, show_default=True, type=click.IntRange(1, 1000))
+    @click.option(
+        "--settle-seconds", default=120, show_default=True, type=click.IntRange(0), help="Leave younger entries."
+    )
+    def xapi_push(batch_size: int, settle_seconds: int):
+        """Send statements not yet sent to the learning record store at LRS_URL. Safe to repeat."""
+        from datetime import timedelta
+
+        from app.services import xapi
+
+        if not app.config.get("LRS_URL"):
+            click.echo("LRS_URL is not set: no learning record store to send to, nothing sent.")
+            return
+        try:
+            result = xapi.push(
+                lrs_url=app.config["LRS_URL"],
+                username=app.config.get("LRS_USERNAME") or "",
+                password=app.config.get("LRS_PASSWORD") or "",
+                batch_size=batch_size,
+                settle=timedelta(seconds=settle_seconds),
+                report=click.echo,
+            )
+        except xapi.PushFailed as error:
+            db.session.rollback()
+            raise SystemExit(f"xAPI push stopped: {error}. The next run sends that batch again.") from None
+        click.echo(f"xAPI push done: {result.statements} statements in {result.batches} batches.")
 
     @content_cli.command("check")
     @click.option("--root", type=click.Path(file_okay=False, exists=True), help="Check content in another folder.")
@@ -91,6 +121,76 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Deactivated {user.email}; their sessions have ended.")
 
+    @users_cli.command("reset-two-step")
+    @click.argument("email")
+    def users_reset_two_step(email: str):
+        """Turn off two-step sign-in for someone who lost their phone and recovery codes."""
+        from app.services import accounts, two_step
+
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            raise SystemExit(f"No account with the email address {email}")
+        two_step.reset(user)
+        db.session.commit()
+        click.echo(f"Two-step sign-in is off for {user.email}; a leader sets it up again at their next sign-in.")
+
+    @app.cli.command("import-staff")
+    @click.argument("file", type=click.File("rb"))
+    @click.option("--school", "urn", required=True, help="The school's URN (unique reference number).")
+    @click.option("--dry-run", is_flag=True, help="Check the file and say what it would change; change nothing.")
+    def import_staff_command(file, urn: str, dry_run: bool):
+        """Import a school's staff from a CSV file (name, email, role, start_date), inviting new people."""
+        from sqlalchemy import select
+
+        from app.models import School
+        from app.services import staff_import
+
+        school = db.session.scalars(select(School).where(School.urn == urn.strip())).first()
+        if school is None:
+            raise SystemExit(f"No school with the URN {urn}")
+        plan = staff_import.plan_import(school, file.read(), max_rows=None)
+        for _anchor, message in plan.problem_messages(limit=None):
+            click.echo(f"PROBLEM {message}", err=True)
+        if not plan.is_clean:
+            raise SystemExit(f"Nothing imported into {school.name}: {plan.problem_count} problem(s) in the file.")
+        outcome = staff_import.Outcome
+        summary = (
+            f"{plan.count(outcome.CREATE)} new people, {plan.count(outcome.ADD_ROLE)} roles added, "
+            f"{plan.count(outcome.CHANGE)} start dates changed, {plan.count(outcome.SKIP)} rows already up to date"
+        )
+        if dry_run:
+            click.echo(f"Dry run for {school.name}: {summary}. Nothing was changed.")
+            return
+        with click.progressbar(length=len(plan.rows), label=f"Importing into {school.name}") as bar:
+            result = staff_import.apply_plan(school, plan, by=None, progress=bar.update)
+        db.session.commit()
+        click.echo(f"Imported into {school.name}: {result.describe()}.")
+
+    @app.cli.command("apply-retention")
+    @click.option("--dry-run", is_flag=True, help="List what would be erased or removed; change nothing.")
+    def apply_retention_command(dry_run: bool):
+        """Erase leavers' personal details once every school's retention period has passed."""
+        from app.services.data_protection import apply_retention
+
+        result = apply_retention(dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        for line in result.describe():
+            click.echo(line)
+
+    @app.cli.command("send-reminders")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Act as if it were this date.")
+    def send_reminders_command(today):
+        """Email people whose training is due soon or overdue, and headteachers' weekly digest. Safe to repeat."""
+        from app.services.reminders import send_reminders
+
+        run = send_reminders(app.extensions["catalogue"], today.date() if today else None)
+        click.echo(
+            f"Reminders queued: {run.reminders}; weekly digests: {run.digests}; already sent, skipped: {run.skipped}."
+        )
+
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="Give every demo account a new password and print it.")
     def demo(reset_passwords: bool):
@@ -105,3 +205,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(xapi_cli)

@@ -84,6 +84,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "CONTENT_ROOT": os.environ.get("CONTENT_ROOT", str(INSTANCE_DIR.parent)),
         # Evidence files people attach to their external CPD: outside the web root, never served statically.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence"),
+        # The learning record store `flask xapi push` sends xAPI statements to; unset, nothing is sent.
+        "LRS_URL": (os.environ.get("LRS_URL") or "").strip() or None,
+        "LRS_USERNAME": os.environ.get("LRS_USERNAME", ""),
+        "LRS_PASSWORD": os.environ.get("LRS_PASSWORD", ""),
+        # No request body may be larger (evidence files are at most 5 MB; their routes check that).
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
     }
     config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"

@@ -45,6 +45,12 @@ class Permission(enum.StrEnum):
     ANSWER_KEY_QUESTIONS = "answer_key_questions"
     LEAD_SELF_ASSESSMENT = "lead_self_assessment"
     VIEW_SELF_ASSESSMENT = "view_self_assessment"
+    # Staff training against the school's requirements: the dashboard and statutory checks; assigning
+    # modules; changing the school's requirements; the governing board's report.
+    VIEW_STAFF_TRAINING = "view_staff_training"
+    ASSIGN_TRAINING = "assign_training"
+    MANAGE_REQUIREMENTS = "manage_requirements"
+    VIEW_BOARD_REPORT = "view_board_report"
     # Across an organisation's schools: summaries only, never an individual's answers.
     VIEW_ORGANISATION_SUMMARY = "view_organisation_summary"
 
@@ -57,6 +63,9 @@ _LEADER = {
     Permission.VIEW_QUIZ_RESULTS,
     Permission.GRANT_EXTRA_ATTEMPTS,
     Permission.REVIEW_CPD_RECORDS,
+    Permission.VIEW_STAFF_TRAINING,
+    Permission.ASSIGN_TRAINING,
+    Permission.VIEW_BOARD_REPORT,
 }
 # The headteacher and the school admin run the school's administration and answer for its data.
 _ADMINISTRATION = {
@@ -70,10 +79,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TEACHING_ASSISTANT: frozenset(_LEARNER),
     Role.TEACHER: frozenset(_LEARNER),
     Role.SENCO: frozenset(_LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD),
-    Role.HEADTEACHER: frozenset(_LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD | _ADMINISTRATION),
+    Role.HEADTEACHER: frozenset(
+        _LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD | _ADMINISTRATION | {Permission.MANAGE_REQUIREMENTS}
+    ),
     # The board reads the school's self-assessment; the SEND governor leads its own set (ROUND_OPENERS).
-    Role.GOVERNOR: frozenset(_LEARNER | {Permission.VIEW_SELF_ASSESSMENT}),
-    Role.SEND_GOVERNOR: frozenset(_LEARNER | _SELF_ASSESSMENT_LEAD),
+    Role.GOVERNOR: frozenset(_LEARNER | {Permission.VIEW_SELF_ASSESSMENT, Permission.VIEW_BOARD_REPORT}),
+    Role.SEND_GOVERNOR: frozenset(_LEARNER | _SELF_ASSESSMENT_LEAD | {Permission.VIEW_BOARD_REPORT}),
     # Admins keep the staff list; they are not assumed to take the SEND training themselves.
     Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE} | _ADMINISTRATION),
     Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),

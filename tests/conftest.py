@@ -70,8 +70,27 @@ def _postgresql_url() -> str:
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory) -> str:
     if request.config.getoption("--database") == "postgresql":
-        return _postgresql_url()
+        url = _postgresql_url()
+        worker = getattr(request.config, "workerinput", {}).get("workerid")
+        return _worker_database(url, worker) if worker else url
     return f"sqlite:///{tmp_path_factory.mktemp('database') / 'test.sqlite3'}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """With tests spread over processes (pytest -n), each process gets a PostgreSQL database of its own,
+    named after TEST_DATABASE_URL's with the worker's id, created on the same server when missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,8 @@ PUBLIC_ENDPOINTS = {
     "auth.set_password",
     "auth.reset_password",
     "auth.forgot_password",
+    # Checking a certificate's verification code: for employers and anyone shown a certificate.
+    "certificates.verify_certificate",
 }
 
 

@@ -13,7 +13,12 @@ from tests.conftest import TEST_SETTINGS, sign_in
 
 
 def example_url(rule) -> str:
-    values = {argument: 1 if "id" in argument else "example" for argument in rule.arguments}
+    from werkzeug.routing import IntegerConverter
+
+    values = {
+        argument: 1 if isinstance(rule._converters.get(argument), IntegerConverter) else "example"
+        for argument in rule.arguments
+    }
     return rule.rule if not values else rule.build(values)[1]
 
 

@@ -4,18 +4,22 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, logout_user
 
 from app.auth import bp
+from app.auth import two_step as second_step
 from app.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
 from app.extensions import db, limiter
 from app.models import TokenPurpose
 from app.models.base import utcnow
 from app.permissions import public, requires
-from app.services import accounts
+from app.services import accounts, two_step
 from app.sessions import safe_next_url, start_session
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
 
 def _submitted_email() -> str:
+    # A security code carries no email: its guesses count against the account half-way through signing in.
+    if second_step.is_code_attempt():
+        return second_step.account_key()
     return accounts.normalise_email(request.form.get("email", ""))[:320] or "(none)"
 
 
@@ -27,14 +31,33 @@ def _submitted_email() -> str:
     key_func=_submitted_email,
     scope="sign-in-per-account",
 )
+@limiter.limit(
+    lambda: current_app.config["TWO_STEP_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=second_step.account_key,
+    scope="two-step-per-account",
+    exempt_when=lambda: not second_step.is_code_attempt(),
+)
 @public
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    if request.args.get("start_again"):
+        second_step.forget()
+    elif (halfway := second_step.pending()) is not None:
+        return second_step.second_step_page(*halfway)
+    elif second_step.is_code_attempt():
+        # The code arrived after the step had expired (or the password changed meanwhile).
+        second_step.forget()
+        flash("Sign in to carry on: the sign-in timed out before the security code arrived.")
+        return redirect(url_for("auth.sign_in"))
     form = SignInForm()
     failed = False
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None and (stage := two_step.second_step(user)) is not None:
+            second_step.begin(user, stage, safe_next_url(request.args.get("next")))
+            return redirect(url_for("auth.sign_in"))
         if user is not None:
             accounts.record_sign_in(user)
             db.session.commit()
@@ -66,6 +89,11 @@ def _new_password_page(token_raw: str, purpose: TokenPurpose, template: str, don
             return render_template("auth/link_not_valid.html", purpose=purpose), 404
         user = token.user
         db.session.commit()
+        if (stage := two_step.second_step(user)) is not None:
+            # A new password alone never gets past two-step sign-in.
+            second_step.begin(user, stage, None)
+            flash(done_message.replace(" and you are signed in", ""))
+            return redirect(url_for("auth.sign_in"))
         start_session(user)
         flash(done_message)
         return redirect(url_for("main.home"))

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.learn import bp
 from app.models import Role
 from app.permissions import Permission, current_context, requires
-from app.services import learning
+from app.services import email, learning
 
 
 def _module_or_404(module_id: str) -> Module:
@@ -117,3 +117,9 @@ def finish_module(module_id: str):
 @requires(Permission.TAKE_TRAINING)
 def glossary():
     return render_template("learn/glossary.html", terms=catalogue().glossary, section_label=catalogue().section_label)
+
+
+@bp.route("/emails")
+@requires()
+def emails_sent():
+    return render_template("learn/emails_sent.html", messages=email.messages_for(current_user.id))

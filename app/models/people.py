@@ -7,7 +7,7 @@ import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -67,6 +67,15 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Qualified teacher status: a fact about the person (held nationally), recorded by their school.
+    qualified_teacher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Two-step sign-in: the authenticator's shared secret (base32), set once the person has proved a
+    # code from it; the last time-step used, so that a code seen over someone's shoulder is not reusable.
+    two_step_secret: Mapped[str | None] = mapped_column(String(64))
+    two_step_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    two_step_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # Set when the person's name and email were replaced by a pseudonym (erasure or retention).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", order_by="Membership.id", foreign_keys="Membership.user_id"
@@ -82,6 +91,10 @@ class User(UserMixin, db.Model):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.two_step_enabled_at is not None and self.two_step_secret is not None
 
 
 class Membership(db.Model):
@@ -105,6 +118,10 @@ class Membership(db.Model):
     ended_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A governor's term of office, and whether they chair the board (governor roles only).
+    term_started_on: Mapped[date | None] = mapped_column(Date)
+    term_ends_on: Mapped[date | None] = mapped_column(Date)
+    is_chair: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
     school: Mapped[School | None] = relationship()

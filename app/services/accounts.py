@@ -10,10 +10,10 @@ from flask import current_app, url_for
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import AccountToken, Membership, Role, School, TokenPurpose, User
+from app.models import AccountToken, AuditAction, Membership, Role, School, TokenPurpose, User
 from app.models.base import utcnow
 from app.models.people import new_session_token
-from app.services import email, passwords
+from app.services import data_protection, email, passwords
 
 
 class AlreadyMember(ValueError):
@@ -79,13 +79,14 @@ def _link(endpoint: str, raw: str) -> str:
 
 
 def invite_person(
-    *, school: School, email_address: str, name: str, role: Role, started_on: date, invited_by: User
+    *, school: School, email_address: str, name: str, role: Role, started_on: date, invited_by: User | None
 ) -> Membership:
     """Give someone a role at the school, creating their account if new, and email them.
 
     A new person gets a link to choose a password; someone who already has an account is told
     they have been added. Inviting the same person to the same role again is refused, so a
-    double-submitted form never creates two memberships.
+    double-submitted form never creates two memberships. `invited_by` is None for a command-line
+    import: the email then names the school as the inviter.
     """
     if role.is_organisation_role:
         raise ValueError("organisation roles are not given at a school")
@@ -106,10 +107,21 @@ def invite_person(
     if existing is not None:
         raise AlreadyMember(f"{user.name} is already a {role.label.lower()} at {school.name}")
     membership = Membership(
-        user_id=user.id, school_id=school.id, role=role, started_on=started_on, invited_by_id=invited_by.id
+        user_id=user.id,
+        school_id=school.id,
+        role=role,
+        started_on=started_on,
+        invited_by_id=invited_by.id if invited_by else None,
     )
     db.session.add(membership)
     db.session.flush()
+    data_protection.record_event(
+        AuditAction.PERSON_INVITED,
+        school_id=school.id,
+        actor_id=invited_by.id if invited_by else None,
+        subject_user_id=user.id,
+        details={"role": role.value},
+    )
     if user.has_password:
         email.queue_email(
             kind="role_added",
@@ -119,7 +131,7 @@ def invite_person(
             name=user.name,
             school=school.name,
             role=role.label,
-            inviter=invited_by.name,
+            inviter=invited_by.name if invited_by else school.name,
             sign_in_link=current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in"),
         )
     else:
@@ -127,7 +139,7 @@ def invite_person(
     return membership
 
 
-def send_invitation(user: User, *, school: School, role: Role, inviter: User) -> None:
+def send_invitation(user: User, *, school: School, role: Role, inviter: User | None) -> None:
     raw = issue_token(user, TokenPurpose.INVITATION)
     email.queue_email(
         kind="invitation",
@@ -137,7 +149,7 @@ def send_invitation(user: User, *, school: School, role: Role, inviter: User) ->
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=inviter.name,
+        inviter=inviter.name if inviter else school.name,
         link=_link("auth.set_password", raw),
         days=current_app.config["INVITATION_VALID_FOR"].days,
     )
@@ -187,6 +199,12 @@ def end_all_sessions(user: User) -> None:
 def deactivate(user: User) -> None:
     user.active = False
     end_all_sessions(user)
+
+
+def reactivate(user: User) -> None:
+    """Let the person sign in again (someone who left and has come back)."""
+    user.active = True
+    db.session.flush()
 
 
 def count_users() -> int:

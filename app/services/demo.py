@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -145,5 +145,183 @@ def load_demo_data(*, reset_passwords: bool = False, today: date | None = None) 
     officer = person(*OFFICER)
     give_role(officer, Role.LA_OFFICER, org=organisation)
     result.accounts.append((OFFICER[0], "Local authority officer", DEMO_ORGANISATION))
+    load_demo_administration(today)
     db.session.flush()
+    load_demo_self_assessment(today)
+    _load_demo_training(result, today, password_hash)
     return result
+
+
+def _load_demo_training(result: DemoResult, today: date, password_hash: str | None) -> None:
+    """Training history at Oakfield (every dashboard status), and its newest teaching assistant."""
+    from flask import current_app
+
+    from app.services.demo_training import DEMO_NEW_TA, load_demo_training
+
+    load_demo_training(current_app.extensions["catalogue"], today, password_hash)
+    newcomer = db.session.scalars(select(User).where(User.email == DEMO_NEW_TA[0])).first()
+    if newcomer is not None:
+        if password_hash:
+            newcomer.password_hash = password_hash
+        result.accounts.append((DEMO_NEW_TA[0], "Teaching assistant, new this term", "Oakfield Primary School"))
+    db.session.flush()
+
+
+# Oakfield's governors on the governance key questions: two earlier rounds with agreed positions (so
+# the trend has a line) and one open now with a couple of answers in. Ratings per question, in order.
+DEMO_GOVERNANCE_HISTORY = [
+    (365, ["developing", "not_yet", "developing", "developing"]),
+    (182, ["established", "developing", "established", "developing"]),
+]
+DEMO_GOVERNANCE_ACTIONS = [
+    # (round index, question index, what, owner, days after the round opened it is due, status)
+    (0, 1, "The SEND governor completes training on the board's SEND duties.", "SEND governor", 90, "done"),
+    (
+        0,
+        0,
+        "Put a termly SEND report from the SENCO on the full board's agenda.",
+        "Chair of governors",
+        120,
+        "in_progress",
+    ),
+]
+
+
+def load_demo_self_assessment(today: date) -> None:
+    """Self-assessment rounds at Oakfield, led by its SEND governor. Skipped if Oakfield has any round."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.content import catalogue
+    from app.models import ActionStatus, RatingLevel, SelfAssessmentRound
+    from app.services import self_assessment as sa
+
+    school = db.session.scalars(select(School).where(School.urn == DEMO_SCHOOLS[0][0])).one()
+    if db.session.scalars(select(SelfAssessmentRound.id).where(SelfAssessmentRound.school_id == school.id)).first():
+        return
+    people = {user.email: user for user in db.session.scalars(select(User).where(User.email.like("%governor@%")))}
+    lead = people["send-governor@oakfield.example.org"]
+    answering = [people["governor@oakfield.example.org"], people[SHARED_GOVERNOR[0]]]
+    question_set = catalogue().key_question_sets["governance"]
+    roles = [Role.GOVERNOR, Role.SEND_GOVERNOR]
+
+    def open_on(opened: date, key: str):
+        # Rounds are opened as if today, then moved back to when they ran.
+        round_ = sa.open_round(
+            school=school,
+            lead=lead,
+            lead_roles=frozenset({Role.SEND_GOVERNOR, Role.GOVERNOR}),
+            question_set=question_set,
+            closes_on=today + timedelta(days=21) if opened == today else today,
+            invited_roles=roles,
+            request_key=key,
+            today=today,
+            now=datetime.combine(opened, datetime.min.time(), UTC).replace(hour=9),
+        )
+        return round_, {response.user_id: response for response in round_.responses}
+
+    def answer(round_, response, ratings: list[str], when: datetime, *, submit: bool):
+        answers = {
+            question["id"]: sa.AnswerInput(
+                RatingLevel(rating),
+                f"Board minutes and visits suggest question {number} is {RatingLevel(rating).label.lower()}.",
+                "Discuss at the next full board meeting.",
+            )
+            for number, (question, rating) in enumerate(zip(round_.questions, ratings, strict=True), start=1)
+        }
+        sa.save_response(
+            round_=round_,
+            response=response,
+            expected_version=response.version,
+            answers=answers,
+            submit=submit,
+            today=today,
+            now=when,
+        )
+
+    rounds = []
+    for index, (days_ago, ratings) in enumerate(DEMO_GOVERNANCE_HISTORY):
+        opened = today - timedelta(days=days_ago)
+        round_, responses = open_on(opened, f"demo-governance-{index}")
+        agreed_at = datetime.combine(opened + timedelta(days=25), datetime.min.time(), UTC).replace(hour=18)
+        for person in answering:
+            answer(round_, responses[person.id], ratings, agreed_at - timedelta(days=7), submit=True)
+        sa.save_position(
+            round_=round_,
+            agreed_by=lead,
+            expected_version=round_.position_version,
+            positions={
+                question["id"]: sa.PositionInput(RatingLevel(rating), "Agreed at the full board meeting.")
+                for question, rating in zip(round_.questions, ratings, strict=True)
+            },
+            action_statuses={},
+            now=agreed_at,
+        )
+        round_.closes_on = opened + timedelta(days=21)
+        rounds.append(round_)
+        db.session.flush()
+    for round_index, question_index, what, owner, due_in, status in DEMO_GOVERNANCE_ACTIONS:
+        round_ = rounds[round_index]
+        action = sa.add_action(
+            round_=round_,
+            created_by=lead,
+            question_id=round_.questions[question_index]["id"],
+            description=what,
+            owner=owner,
+            due_on=round_.opened_at.date() + timedelta(days=due_in),
+            status=ActionStatus(status),
+            request_key=f"demo-governance-action-{round_index}-{question_index}",
+        )
+        if action.status is ActionStatus.DONE:
+            action.completed_at = round_.opened_at + timedelta(days=due_in - 10)
+    now_round, responses = open_on(today, "demo-governance-now")
+    now = datetime.now(UTC)
+    answer(
+        now_round,
+        responses[answering[0].id],
+        ["established", "established", "established", "developing"],
+        now,
+        submit=True,
+    )
+    answer(
+        now_round,
+        responses[answering[1].id],
+        ["established", "developing", "embedded", "developing"],
+        now,
+        submit=False,
+    )
+    db.session.flush()
+
+
+# Oakfield's board has terms of office (the chair's ends soon, to show the warning) and the school has
+# a leaver, so that the leavers list, rejoining and erasure can be tried. Changes nothing when run again.
+DEMO_LEAVER = ("leaver@oakfield.example.org", "Quinn Oakley")
+
+
+def load_demo_administration(today: date) -> None:
+    school = db.session.scalars(select(School).where(School.urn == DEMO_SCHOOLS[0][0])).one()
+    terms = {
+        "governor@oakfield.example.org": (date(today.year - 3, 9, 1), today + timedelta(days=45), True),
+        "send-governor@oakfield.example.org": (date(today.year - 1, 9, 1), date(today.year + 3, 8, 31), False),
+    }
+    for email, (started, ends, chair) in terms.items():
+        membership = db.session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == email, Membership.school_id == school.id, Membership.role == Role.GOVERNOR)
+        ).first()
+        if membership is not None and membership.term_ends_on is None:
+            membership.term_started_on, membership.term_ends_on, membership.is_chair = started, ends, chair
+    if db.session.scalars(select(User).where(User.email == DEMO_LEAVER[0])).first() is None:
+        leaver = User(email=DEMO_LEAVER[0], name=DEMO_LEAVER[1], active=False)
+        db.session.add(leaver)
+        db.session.flush()
+        db.session.add(
+            Membership(
+                user_id=leaver.id,
+                school_id=school.id,
+                role=Role.TEACHING_ASSISTANT,
+                started_on=date(today.year - 4, 9, 1),
+                ended_on=today - timedelta(days=60),
+            )
+        )
+    db.session.flush()

@@ -126,3 +126,15 @@ def deliver_queued_after_commit() -> None:
     except Exception:
         db.session.rollback()
         log.exception("Sending this request's email failed; the outbox keeps it for the worker")
+
+
+def messages_for(user_id: int, limit: int = 100) -> list[OutboxMessage]:
+    """The emails written to a person, newest first: so they can see what was sent to them."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.user_id == user_id)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )

@@ -31,6 +31,8 @@ class EntryKind(enum.StrEnum):
     ENTRY_VERIFIED = "entry_verified"
     ENTRY_REJECTED = "entry_rejected"
     ENTRY_CORRECTED = "entry_corrected"
+    # A leader withdraws the certificate of a module completion issued in error.
+    CERTIFICATE_VOIDED = "certificate_voided"
 
 
 HASHED_FIELDS = (
@@ -112,7 +114,10 @@ def append_entry(
     _check_payload(payload)
     # Lock the person's row for the rest of the transaction, so that two appends for the same person
     # take turns rather than both reading the same last entry (PostgreSQL; SQLite has one writer).
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    # FOR NO KEY UPDATE: it still makes appends take turns, but does not wait on transactions that only
+    # hold the row's key-share lock (any that inserted a row pointing at the person), so an append
+    # after such an insert cannot deadlock with another.
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
     if dedupe_key is not None:
         existing = db.session.scalars(
             select(LedgerEntry).where(LedgerEntry.user_id == user_id, LedgerEntry.dedupe_key == dedupe_key)

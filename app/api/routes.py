@@ -1,0 +1,35 @@
+"""The JSON API, version 1: the signed-in person's own data, with the browser session as credentials.
+
+Only GET requests, which change nothing, so CSRF does not arise. Signed out, a request is sent to
+the sign-in page like any other; refusals and missing things answer JSON.
+"""
+
+from flask import jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from app.api import bp
+from app.content import catalogue
+from app.permissions import Permission, requires
+from app.services import cpd_record, exports, xapi
+
+
+@bp.route("/me/cpd")
+@requires(Permission.TAKE_TRAINING)
+def my_cpd():
+    """Your CPD record: `?year=2025` (the academic year starting then) and `?kind=` filter the entries."""
+    year, kind = cpd_record.filters_from(request.args)
+    record = cpd_record.build_record(current_user, catalogue=catalogue(), year=year, kind=kind)
+    return jsonify(exports.record_json(record))
+
+
+@bp.route("/me/xapi")
+@requires(Permission.TAKE_TRAINING)
+def my_xapi():
+    """Your CPD record as xAPI 1.0.3 statements, oldest first, shaped like an LRS's StatementResult."""
+    return jsonify({"statements": xapi.statements_for_person(current_user.id), "more": ""})
+
+
+@bp.errorhandler(HTTPException)
+def json_error(error: HTTPException):
+    return jsonify({"error": {"status": error.code, "message": error.name}}), error.code

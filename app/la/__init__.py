@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("la", __name__, url_prefix="/organisation")
+
+from app.la import routes  # noqa: E402, F401

@@ -1,0 +1,50 @@
+"""The local authority or trust view: every school's aggregates, compared side by side."""
+
+from datetime import date
+
+from flask import Response, abort, render_template, request
+
+from app.content import catalogue
+from app.la import bp
+from app.permissions import Permission, current_context, requires
+from app.services import organisation_summary
+
+
+def _organisation():
+    context = current_context()
+    if context is None or context.organisation is None:
+        abort(403)
+    return context.organisation
+
+
+@bp.route("/schools")
+@requires(Permission.VIEW_ORGANISATION_SUMMARY)
+def list_schools():
+    organisation = _organisation()
+    summaries = organisation_summary.organisation_summary(catalogue(), organisation)
+    chosen_ids = request.args.getlist("school")
+    shown = organisation_summary.chosen_schools(summaries, chosen_ids)
+    module_ids = [m for m in catalogue().modules if any(m in s.completion for s in shown)]
+    return render_template(
+        "la/list_schools.html",
+        organisation=organisation,
+        summaries=summaries,
+        shown=shown,
+        chosen_ids=chosen_ids,
+        module_ids=module_ids,
+        modules=catalogue().modules,
+    )
+
+
+@bp.route("/schools.csv")
+@requires(Permission.VIEW_ORGANISATION_SUMMARY)
+def schools_csv():
+    organisation = _organisation()
+    summaries = organisation_summary.organisation_summary(catalogue(), organisation)
+    shown = organisation_summary.chosen_schools(summaries, request.args.getlist("school"))
+    filename = f"schools-summary-{date.today().isoformat()}.csv"
+    return Response(
+        organisation_summary.summary_csv(catalogue(), shown),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,217 @@
+"""Leaders' review: the staff training dashboard, assignments, requirements and the board report."""
+
+from datetime import date
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.content import catalogue
+from app.extensions import db
+from app.leaders import bp
+from app.leaders.forms import AssignTrainingForm, RefreshForm, RequirementForm
+from app.models import SCHOOL_ROLES, Role
+from app.permissions import Permission, current_school, requires
+from app.services import assignments, requirements, statutory
+from app.services import board_report as board_report_service
+from app.services import staff_training as dashboards
+from app.services.exports import render_pdf
+from app.services.people import person_in_school_or_404
+
+
+@bp.route("/staff-training")
+@requires(Permission.VIEW_STAFF_TRAINING)
+def staff_training():
+    school = current_school()
+    chosen = dashboards.DashboardFilter.from_args(request.args)
+    everything = dashboards.build_dashboard(catalogue(), school.id)
+    shown = dashboards.apply_filter(everything, chosen)
+    return render_template(
+        "leaders/staff_training.html",
+        school=school,
+        dashboard=shown,
+        summary=everything.role_summary(),
+        counts=everything.status_counts(),
+        chosen=chosen,
+        statuses=list(dashboards.TrainingStatus),
+        roles=[role for role in Role if role in SCHOOL_ROLES],
+        by_month=dashboards.completions_by_month(catalogue(), school.id, everything.today),
+        checks=statutory.run_checks(catalogue(), school, everything),
+        modules=catalogue().modules,
+    )
+
+
+@bp.route("/staff-training.csv")
+@requires(Permission.VIEW_STAFF_TRAINING)
+def staff_training_csv():
+    school = current_school()
+    chosen = dashboards.DashboardFilter.from_args(request.args)
+    shown = dashboards.apply_filter(dashboards.build_dashboard(catalogue(), school.id), chosen)
+    body = dashboards.dashboard_csv(catalogue(), shown)
+    filename = f"staff-training-{school.urn}-{date.today().isoformat()}.csv"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/staff-training/<int:user_id>")
+@requires(Permission.VIEW_STAFF_TRAINING)
+def person_training(user_id: int):
+    school = current_school()
+    person = person_in_school_or_404(school, user_id)
+    dashboard = dashboards.build_dashboard(catalogue(), school.id)
+    row = next((row for row in dashboard.rows if row.user.id == user_id), None)
+    return render_template(
+        "leaders/person_training.html",
+        school=school,
+        person=person,
+        row=row,
+        modules=catalogue().modules,
+    )
+
+
+@bp.route("/assign", methods=["GET", "POST"])
+@requires(Permission.ASSIGN_TRAINING)
+def assign_training():
+    school = current_school()
+    form = AssignTrainingForm()
+    people = dashboards.school_people(school.id, date.today())
+    form.modules.choices = [SelectChoice(m.id, m.title) for m in catalogue().modules.values()]
+    form.person.choices = [SelectChoice("", "Choose a person")] + [
+        SelectChoice(str(user.id), user.name) for user, _ in people
+    ]
+    form.role.choices = [SelectChoice("", "Choose a role")] + [SelectChoice(r.value, r.label) for r in SCHOOL_ROLES]
+    if request.method == "GET" and request.args.get("module") in catalogue().modules:
+        form.modules.data = [request.args["module"]]
+    if form.validate_on_submit():
+        person_id = form.person.data if form.audience.data == "person" else None
+        role = form.role.data if form.audience.data == "role" else None
+        if form.audience.data == "person" and not (person_id or "").isdigit():
+            form.person.errors.append("Choose the person")
+        elif form.audience.data == "role" and role not in {r.value for r in SCHOOL_ROLES}:
+            form.role.errors.append("Choose the role")
+        else:
+            try:
+                result = assignments.assign_training(
+                    catalogue=catalogue(),
+                    school=school,
+                    module_ids=form.modules.data,
+                    user_id=int(person_id) if person_id else None,
+                    role=role,
+                    due_on=form.due_on.data,
+                    note=form.note.data or None,
+                    assigned_by=current_user,
+                    once_key=form.once.data,
+                )
+            except assignments.AssignmentProblem as problem:
+                db.session.rollback()
+                getattr(form, problem.field if problem.field in form else "audience").errors.append(str(problem))
+            else:
+                db.session.commit()
+                flash(
+                    f"Training assigned to {result.people} {'person' if result.people == 1 else 'people'}. "
+                    "They have been sent an email."
+                )
+                return redirect(url_for("leaders.staff_training"))
+    return render_template("leaders/assign_training.html", school=school, form=form)
+
+
+@bp.route("/requirements", methods=["GET", "POST"])
+@requires(Permission.MANAGE_REQUIREMENTS)
+def manage_requirements():
+    school = current_school()
+    form = RequirementForm()
+    refresh_form = RefreshForm()
+    module_choices = [SelectChoice("", "Choose a module")] + [
+        SelectChoice(m.id, m.title) for m in catalogue().modules.values()
+    ]
+    form.role.choices = [SelectChoice("", "Choose a role")] + [SelectChoice(r.value, r.label) for r in SCHOOL_ROLES]
+    form.module.choices = module_choices
+    refresh_form.changed_module.choices = module_choices
+    if form.save.data and form.validate_on_submit():
+        try:
+            requirements.change_requirement(
+                catalogue=catalogue(),
+                school_id=school.id,
+                role=form.role.data,
+                module_id=form.module.data,
+                required=form.required.data == "yes",
+                window_days=form.window_days.data,
+                renew_every_months=form.renew_every_months.data,
+                changed_by_id=current_user.id,
+            )
+        except requirements.RequirementProblem as problem:
+            db.session.rollback()
+            form.module.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("The requirement has been saved.")
+            return redirect(url_for("leaders.manage_requirements"))
+    elif refresh_form.refresh.data and refresh_form.validate_on_submit():
+        try:
+            requirements.require_refresh(
+                catalogue=catalogue(),
+                school_id=school.id,
+                module_id=refresh_form.changed_module.data,
+                changed_by_id=current_user.id,
+            )
+        except requirements.RequirementProblem as problem:
+            db.session.rollback()
+            refresh_form.changed_module.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("Everyone who must do that module has been asked to do it again.")
+            return redirect(url_for("leaders.manage_requirements"))
+    elif request.method == "POST" and not (form.save.data or refresh_form.refresh.data):
+        abort(400)
+    return render_template(
+        "leaders/manage_requirements.html",
+        school=school,
+        form=form if form.errors or not refresh_form.errors else refresh_form,
+        change_form=form,
+        refresh_form=refresh_form,
+        requirements=requirements.school_requirements(catalogue(), school.id),
+        changes=requirements.requirement_changes(school.id),
+        modules=catalogue().modules,
+        role_labels={r.value: r.label for r in Role},
+    )
+
+
+@bp.route("/board-report")
+@requires(Permission.VIEW_BOARD_REPORT)
+def board_report():
+    school = current_school()
+    report = board_report_service.build_board_report(catalogue(), school)
+    return render_template("leaders/board_report.html", report=report, modules=catalogue().modules, printable=False)
+
+
+@bp.route("/board-report.pdf")
+@requires(Permission.VIEW_BOARD_REPORT)
+def board_report_pdf():
+    school = current_school()
+    report = board_report_service.build_board_report(catalogue(), school)
+    pdf = render_pdf("leaders/board_report_pdf.html", report=report, modules=catalogue().modules, printable=True)
+    filename = f"send-board-report-{school.urn}-{report.today.isoformat()}.pdf"
+    return Response(
+        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@bp.app_template_filter("month_point")
+def month_point(point) -> tuple[str, int]:
+    """(first day of a month, count) as a chart label and value."""
+    month, count = point
+    return month.strftime("%b %y"), count
+
+
+@bp.app_template_filter("changes_text")
+def changes_text(values: dict) -> str:
+    """A requirement setting, as recorded in the change log, in words."""
+    if values.get("default"):
+        return "back to SEND Ready's pathway"
+    parts = ["required" if values.get("required") else "not required"]
+    if values.get("window_days"):
+        parts.append(f"within {values['window_days']} days")
+    if values.get("renew_every_months"):
+        parts.append(f"renewed every {values['renew_every_months']} months")
+    if values.get("refresh_required_since"):
+        parts.append("everyone asked to do it again")
+    return ", ".join(parts)

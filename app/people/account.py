@@ -1,0 +1,125 @@
+"""Your account: two-step sign-in (set up, new recovery codes, turn off) and downloading your own data."""
+
+from flask import Response, flash, redirect, render_template, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.auth.two_step import CODE_FAILED, SetUpForm
+from app.extensions import db
+from app.people import account_bp as bp
+from app.people.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
+from app.permissions import requires
+from app.services import data_protection, two_step
+
+# Where the key being set up waits (in the signed session) until the person proves their app has it.
+PENDING_SET_UP = "two_step_set_up"
+
+
+def _account_page(*, codes_form=None, off_form=None, status: int = 200):
+    user = current_user
+    codes_form = codes_form or NewRecoveryCodesForm(formdata=None)
+    off_form = off_form or TurnOffTwoStepForm(formdata=None)
+    failed = codes_form if codes_form.errors else off_form if off_form.errors else None
+    return (
+        render_template(
+            "people/your_account.html",
+            user=user,
+            required=two_step.required_for(user),
+            codes_left=two_step.recovery_codes_left(user) if user.has_two_step else 0,
+            codes_form=codes_form,
+            off_form=off_form,
+            form=failed,
+            download_form=FlaskForm(),
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+@requires()
+def your_account():
+    return _account_page()
+
+
+@bp.route("/two-step-sign-in", methods=["GET", "POST"])
+@requires()
+def set_up_two_step():
+    if current_user.has_two_step:
+        return render_template("people/two_step_already_on.html")
+    # The same key until it is proved, so that reloading the page does not undo a scan.
+    secret = session.get(PENDING_SET_UP) or two_step.new_secret()
+    session[PENDING_SET_UP] = secret
+    form = SetUpForm()
+    if form.validate_on_submit():
+        codes = two_step.set_up(current_user, secret, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            session.pop(PENDING_SET_UP, None)
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("account.your_account"), first_time=True
+            )
+        db.session.rollback()
+        form.code.errors = [CODE_FAILED]
+    return render_template(
+        "auth/set_up_two_step.html",
+        form=form,
+        action=url_for("account.set_up_two_step"),
+        secret=two_step.readable_secret(secret),
+        qr_code=two_step.qr_code_data_uri(secret, current_user),
+        during_sign_in=False,
+    )
+
+
+@bp.route("/two-step-sign-in/recovery-codes", methods=["POST"])
+@requires()
+def replace_recovery_codes():
+    if not current_user.has_two_step:
+        return redirect(url_for("account.your_account"))
+    form = NewRecoveryCodesForm()
+    if form.validate_on_submit():
+        codes = two_step.new_recovery_codes(current_user, form.code_for_new_codes.data)
+        if codes is not None:
+            db.session.commit()
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, continue_url=url_for("account.your_account"), first_time=False
+            )
+        db.session.rollback()
+        form.code_for_new_codes.errors = [CODE_FAILED]
+    return _account_page(codes_form=form)
+
+
+@bp.route("/two-step-sign-in/turn-off", methods=["POST"])
+@requires()
+def turn_off_two_step():
+    if not current_user.has_two_step:
+        return redirect(url_for("account.your_account"))
+    form = TurnOffTwoStepForm()
+    if form.validate_on_submit():
+        try:
+            turned_off = two_step.turn_off(current_user, form.code_to_turn_off.data)
+        except two_step.TwoStepRequired as refused:
+            db.session.rollback()
+            form.code_to_turn_off.errors = [str(refused)]
+        else:
+            if turned_off:
+                db.session.commit()
+                flash("Two-step sign-in is off. You now sign in with your password alone.")
+                return redirect(url_for("account.your_account"))
+            db.session.rollback()
+            form.code_to_turn_off.errors = [CODE_FAILED]
+    return _account_page(off_form=form)
+
+
+@bp.route("/your-data", methods=["POST"])
+@requires()
+def download_your_data():
+    if not FlaskForm().validate_on_submit():
+        return redirect(url_for("account.your_account"))
+    archive = data_protection.export_person(current_user)
+    data_protection.record_export(current_user, actor=current_user, school=None)
+    db.session.commit()
+    return Response(
+        archive,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{data_protection.export_filename(current_user)}"'},
+    )

@@ -1,0 +1,68 @@
+"""The governing board's report: training compliance by role (staff counted, not named), governors'
+own training by name, the statutory checks, and the latest self-assessment positions and open actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from app.content.model import Catalogue
+from app.extensions import db
+from app.models import Role, School, SelfAssessmentAction
+from app.services import self_assessment, statutory
+from app.services.staff_training import Dashboard, PersonRow, build_dashboard
+
+GOVERNOR_ROLES = {Role.GOVERNOR, Role.SEND_GOVERNOR}
+
+
+@dataclass(frozen=True)
+class LatestPosition:
+    set_title: str
+    agreed_on: date | None
+    ratings: list[tuple[str, object, object]]  # (question text, rating now, rating the round before)
+
+
+@dataclass(frozen=True)
+class BoardReport:
+    school: School
+    today: date
+    role_summary: list[dict]
+    governors: list[PersonRow]
+    module_ids: list[str]
+    checks: list[statutory.Check]
+    positions: list[LatestPosition]
+    open_actions: list[SelfAssessmentAction]
+
+
+def build_board_report(catalogue: Catalogue, school: School, today: date | None = None) -> BoardReport:
+    dashboard: Dashboard = build_dashboard(catalogue, school.id, today)
+    staff_only = Dashboard(
+        dashboard.module_ids, [row for row in dashboard.rows if not set(row.roles) <= GOVERNOR_ROLES], dashboard.today
+    )
+    governors = [row for row in dashboard.rows if GOVERNOR_ROLES & set(row.roles)]
+    governor_modules = [m for m in dashboard.module_ids if any(m in row.cells for row in governors)]
+    positions = []
+    for trend in self_assessment.trend_at(school):
+        latest = trend.rounds[-1]
+        ratings = [(row.text, row.ratings[-1], row.ratings[-2] if len(row.ratings) > 1 else None) for row in trend.rows]
+        agreed = latest.position_agreed_at.date() if latest.position_agreed_at else None
+        positions.append(LatestPosition(trend.title, agreed, ratings))
+    open_actions = list(
+        db.session.scalars(
+            select(SelfAssessmentAction)
+            .where(SelfAssessmentAction.school_id == school.id, SelfAssessmentAction.completed_at.is_(None))
+            .order_by(SelfAssessmentAction.due_on, SelfAssessmentAction.id)
+        )
+    )
+    return BoardReport(
+        school=school,
+        today=dashboard.today,
+        role_summary=staff_only.role_summary(),
+        governors=governors,
+        module_ids=governor_modules,
+        checks=statutory.run_checks(catalogue, school, dashboard),
+        positions=positions,
+        open_actions=open_actions,
+    )

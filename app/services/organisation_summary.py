@@ -1,0 +1,114 @@
+"""For a local authority or trust officer: every school's training, statutory checks and self-assessment
+positions, as aggregates only. Never a member of staff's name or anyone's answers.
+
+The whole organisation is read in the same fixed number of queries, however many schools it has.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from app.content.model import Catalogue
+from app.extensions import db
+from app.models import Organisation, Role, School
+from app.services import self_assessment, statutory
+from app.services.exports import spreadsheet_safe
+from app.services.staff_training import TrainingStatus, build_dashboards
+
+
+@dataclass(frozen=True)
+class ModuleCompletion:
+    completed: int
+    required: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.completed / self.required) if self.required else None
+
+
+@dataclass(frozen=True)
+class SchoolSummary:
+    school: School
+    people: int
+    completion: dict[str, ModuleCompletion]
+    checks: list[tuple[str, statutory.CheckState, date | None]]  # (title, state, red on): no evidence, no names
+    positions: list  # the latest agreed round of each set
+
+    @property
+    def overall(self) -> ModuleCompletion:
+        return ModuleCompletion(
+            sum(c.completed for c in self.completion.values()), sum(c.required for c in self.completion.values())
+        )
+
+    @property
+    def checks_at_risk(self) -> int:
+        return sum(state is not statutory.CheckState.MET for _, state, _ in self.checks)
+
+
+def organisation_summary(
+    catalogue: Catalogue, organisation: Organisation, today: date | None = None
+) -> list[SchoolSummary]:
+    schools = list(
+        db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
+    )
+    dashboards = build_dashboards(catalogue, [school.id for school in schools], today)
+    senco_ids = [row.user.id for dashboard in dashboards.values() for row in dashboard.rows if Role.SENCO in row.roles]
+    qualifications = statutory.senco_qualifications(senco_ids)
+    positions = {entry.school.id: entry.rounds for entry in self_assessment.organisation_positions(organisation)}
+    summaries = []
+    for school in schools:
+        dashboard = dashboards[school.id]
+        completion = {}
+        for module_id in dashboard.module_ids:
+            cells = [row.cells[module_id] for row in dashboard.rows if module_id in row.cells]
+            completion[module_id] = ModuleCompletion(
+                sum(cell.status is TrainingStatus.COMPLETED for cell in cells), len(cells)
+            )
+        checks = statutory.run_checks(catalogue, school, dashboard, qualifications)
+        summaries.append(
+            SchoolSummary(
+                school=school,
+                people=len(dashboard.rows),
+                completion=completion,
+                checks=[(check.title, check.state, check.red_on) for check in checks],
+                positions=positions.get(school.id, []),
+            )
+        )
+    return summaries
+
+
+def chosen_schools(summaries: list[SchoolSummary], chosen_ids: list[str]) -> list[SchoolSummary]:
+    """The schools picked for comparing side by side; all of them when none are picked."""
+    picked = [s for s in summaries if str(s.school.id) in set(chosen_ids)]
+    return picked or summaries
+
+
+def summary_csv(catalogue: Catalogue, summaries: list[SchoolSummary]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Measure", *(spreadsheet_safe(s.school.name) for s in summaries)])
+    writer.writerow(["People", *(s.people for s in summaries)])
+    writer.writerow(["All required training completed (%)", *(_percent(s.overall) for s in summaries)])
+    module_ids = [m for m in catalogue.modules if any(m in s.completion for s in summaries)]
+    for module_id in module_ids:
+        writer.writerow(
+            [
+                f"{catalogue.modules[module_id].title}: completed (%)",
+                *(_percent(s.completion.get(module_id)) for s in summaries),
+            ]
+        )
+    titles = [title for title, _, _ in summaries[0].checks] if summaries else []
+    for index, title in enumerate(titles):
+        writer.writerow([f"Statutory check: {title}", *(s.checks[index][1].label for s in summaries)])
+    return out.getvalue()
+
+
+def _percent(completion: ModuleCompletion | None) -> str:
+    if completion is None or completion.percent is None:
+        return "Not required"
+    return str(completion.percent)

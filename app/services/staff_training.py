@@ -1,0 +1,301 @@
+"""The staff CPD dashboard: everyone at the school against what they must complete, from the projection.
+
+It reads the progress projection (one row per person and module), never the ledger, and answers
+in the same handful of queries however many people the school has.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import enum
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.content.model import Catalogue
+from app.extensions import db
+from app.models import Assignment, Membership, ModuleProgress, Role, User
+from app.services.exports import spreadsheet_safe
+from app.services.requirements import PersonalRequirement, personal_requirements, requirements_for_schools
+
+DUE_SOON_DAYS = 14
+
+
+class TrainingStatus(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    EXPIRED = "expired"
+    OLDER_VERSION = "older_version"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def tag_class(self) -> str:
+        return STATUS_TAGS[self]
+
+    @property
+    def needs_action(self) -> bool:
+        return self in {TrainingStatus.OVERDUE, TrainingStatus.EXPIRED, TrainingStatus.OLDER_VERSION}
+
+
+STATUS_LABELS = {
+    TrainingStatus.NOT_STARTED: "Not started",
+    TrainingStatus.IN_PROGRESS: "In progress",
+    TrainingStatus.COMPLETED: "Completed",
+    TrainingStatus.DUE_SOON: "Due soon",
+    TrainingStatus.OVERDUE: "Overdue",
+    TrainingStatus.EXPIRED: "Expired",
+    TrainingStatus.OLDER_VERSION: "Done on an older version",
+}
+STATUS_TAGS = {
+    TrainingStatus.NOT_STARTED: "govuk-tag--grey",
+    TrainingStatus.IN_PROGRESS: "govuk-tag--light-blue",
+    TrainingStatus.COMPLETED: "govuk-tag--green",
+    TrainingStatus.DUE_SOON: "govuk-tag--yellow",
+    TrainingStatus.OVERDUE: "govuk-tag--red",
+    TrainingStatus.EXPIRED: "govuk-tag--orange",
+    TrainingStatus.OLDER_VERSION: "govuk-tag--purple",
+}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day so many months on (or back), kept within the month: 31 Jan + 1 month = 28 or 29 Feb."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def status_for(
+    requirement: PersonalRequirement, progress: ModuleProgress | None, today: date
+) -> tuple[TrainingStatus, date]:
+    """The status of one requirement for one person, and the date that matters next (due or expiry)."""
+    if progress is not None and progress.completed_at is not None:
+        completed_on = progress.completed_at.date()
+        refresh = requirement.refresh_required_since
+        if refresh is not None and progress.completed_at < refresh:
+            # The date it went out of date: when the school asked for the new version.
+            return TrainingStatus.OLDER_VERSION, refresh.date()
+        if requirement.renew_every_months:
+            expires_on = add_months(completed_on, requirement.renew_every_months)
+            if expires_on < today:
+                return TrainingStatus.EXPIRED, expires_on
+            if expires_on <= today + timedelta(days=DUE_SOON_DAYS):
+                return TrainingStatus.DUE_SOON, expires_on
+            return TrainingStatus.COMPLETED, expires_on
+        return TrainingStatus.COMPLETED, completed_on
+    if requirement.due_on < today:
+        return TrainingStatus.OVERDUE, requirement.due_on
+    if requirement.due_on <= today + timedelta(days=DUE_SOON_DAYS):
+        return TrainingStatus.DUE_SOON, requirement.due_on
+    if progress is not None and progress.pages_read:
+        return TrainingStatus.IN_PROGRESS, requirement.due_on
+    return TrainingStatus.NOT_STARTED, requirement.due_on
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: TrainingStatus
+    date: date
+    assigned: bool
+
+
+@dataclass
+class PersonRow:
+    user: User
+    roles: list[Role]
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    def count(self, status: TrainingStatus) -> int:
+        return sum(cell.status is status for cell in self.cells.values())
+
+
+@dataclass
+class Dashboard:
+    module_ids: list[str]
+    rows: list[PersonRow]
+    today: date
+    # When each person started each of their roles, and their progress rows: for the statutory checks.
+    role_started: dict[int, dict[Role, date]] = field(default_factory=dict)
+    progress: dict[tuple[int, str], ModuleProgress] = field(default_factory=dict)
+
+    def status_counts(self) -> Counter:
+        return Counter(cell.status for row in self.rows for cell in row.cells.values())
+
+    def role_summary(self) -> list[dict]:
+        """Per role: people, requirements, completed, overdue or needing action."""
+        summary = []
+        for role in Role:
+            members = [row for row in self.rows if role in row.roles]
+            if not members:
+                continue
+            cells = [cell for row in members for cell in row.cells.values()]
+            summary.append(
+                {
+                    "role": role,
+                    "people": len(members),
+                    "required": len(cells),
+                    "completed": sum(c.status is TrainingStatus.COMPLETED for c in cells),
+                    "attention": sum(c.status.needs_action for c in cells),
+                }
+            )
+        return summary
+
+
+def _current_memberships(school_ids: list[int], today: date) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.school_id.in_(school_ids),
+                Membership.started_on <= today,
+                (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+            )
+            .options(joinedload(Membership.user))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def _group_people(memberships: list[Membership]) -> list[tuple[User, dict[Role, date]]]:
+    people: dict[int, tuple[User, dict[Role, date]]] = {}
+    for membership in memberships:
+        _, roles = people.setdefault(membership.user_id, (membership.user, {}))
+        roles[membership.role] = min(roles.get(membership.role, membership.started_on), membership.started_on)
+    return list(people.values())
+
+
+def school_people(school_id: int, today: date) -> list[tuple[User, dict[Role, date]]]:
+    """Everyone with a current role at the school, with when they started each role. One query."""
+    return _group_people(_current_memberships([school_id], today))
+
+
+def build_dashboard(catalogue: Catalogue, school_id: int, today: date | None = None) -> Dashboard:
+    """Every person at the school against every module they must complete. Four queries in all."""
+    return build_dashboards(catalogue, [school_id], today)[school_id]
+
+
+def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | None = None) -> dict[int, Dashboard]:
+    """The dashboards of many schools in the same four queries as one (for an organisation's view)."""
+    today = today or date.today()
+    requirements = requirements_for_schools(catalogue, school_ids)
+    memberships = _current_memberships(school_ids, today) if school_ids else []
+    by_school: dict[int, list[Membership]] = defaultdict(list)
+    for membership in memberships:
+        by_school[membership.school_id].append(membership)
+    user_ids = {membership.user_id for membership in memberships}
+    assignments: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
+    progress: dict[tuple[int, str], ModuleProgress] = {}
+    if user_ids:
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.school_id.in_(school_ids))):
+            assignments[(assignment.school_id, assignment.user_id)].append(assignment)
+        query = select(ModuleProgress).where(ModuleProgress.user_id.in_(_members_of(school_ids)))
+        progress = {(p.user_id, p.module_id): p for p in db.session.scalars(query)}
+    order = {module_id: index for index, module_id in enumerate(catalogue.modules)}
+    dashboards = {}
+    for school_id in school_ids:
+        rows: list[PersonRow] = []
+        columns: set[str] = set()
+        role_started: dict[int, dict[Role, date]] = {}
+        for user, roles_started in _group_people(by_school[school_id]):
+            role_started[user.id] = roles_started
+            mine = personal_requirements(
+                requirements[school_id],
+                {role.value: started for role, started in roles_started.items()},
+                assignments[(school_id, user.id)],
+            )
+            row = PersonRow(user=user, roles=sorted(roles_started, key=list(Role).index))
+            for module_id, requirement in mine.items():
+                if module_id not in catalogue.modules:
+                    continue
+                status, when = status_for(requirement, progress.get((user.id, module_id)), today)
+                row.cells[module_id] = Cell(status, when, requirement.assigned)
+                columns.add(module_id)
+            rows.append(row)
+        module_ids = sorted(columns, key=lambda module_id: order.get(module_id, len(order)))
+        dashboards[school_id] = Dashboard(module_ids, rows, today, role_started, progress)
+    return dashboards
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    role: str = ""
+    status: str = ""
+    search: str = ""
+    sort: str = "name"
+
+    @classmethod
+    def from_args(cls, args) -> DashboardFilter:
+        role = args.get("role", "")
+        status = args.get("status", "")
+        sort = args.get("sort", "name")
+        return cls(
+            role=role if role in {r.value for r in Role} else "",
+            status=status if status in {s.value for s in TrainingStatus} else "",
+            search=(args.get("search") or "").strip()[:100],
+            sort=sort if sort in {"name", "-name", "attention"} else "name",
+        )
+
+    def as_args(self) -> dict[str, str]:
+        return {key: value for key, value in vars(self).items() if value and not (key == "sort" and value == "name")}
+
+
+def apply_filter(dashboard: Dashboard, chosen: DashboardFilter) -> Dashboard:
+    """The rows and columns a leader asked to see: the same for the page and for its CSV."""
+    rows = dashboard.rows
+    if chosen.role:
+        rows = [row for row in rows if Role(chosen.role) in row.roles]
+    if chosen.status:
+        rows = [row for row in rows if any(cell.status.value == chosen.status for cell in row.cells.values())]
+    if chosen.search:
+        needle = chosen.search.lower()
+        rows = [row for row in rows if needle in row.user.name.lower()]
+    if chosen.sort == "-name":
+        rows = sorted(rows, key=lambda row: row.user.name.lower(), reverse=True)
+    elif chosen.sort == "attention":
+        rows = sorted(rows, key=lambda row: (-sum(c.status.needs_action for c in row.cells.values()), row.user.name))
+    columns = [m for m in dashboard.module_ids if any(m in row.cells for row in rows)]
+    return Dashboard(columns, rows, dashboard.today, dashboard.role_started, dashboard.progress)
+
+
+def dashboard_csv(catalogue: Catalogue, dashboard: Dashboard) -> str:
+    """The dashboard as shown, as CSV. Cells that a spreadsheet would run as formulas are neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Name", "Roles", *(catalogue.modules[m].title for m in dashboard.module_ids)])
+    for row in dashboard.rows:
+        cells = []
+        for module_id in dashboard.module_ids:
+            cell = row.cells.get(module_id)
+            cells.append(f"{cell.status.label} ({cell.date.isoformat()})" if cell else "Not required")
+        writer.writerow([spreadsheet_safe(row.user.name), ", ".join(r.label for r in row.roles), *cells])
+    return out.getvalue()
+
+
+def completions_by_month(catalogue: Catalogue, school_id: int, today: date, months: int = 12) -> list[tuple[date, int]]:
+    """Modules completed by the school's people in each of the last months (from the projection)."""
+    start = add_months(date(today.year, today.month, 1), -(months - 1))
+    rows = db.session.scalars(
+        select(ModuleProgress.completed_at).where(
+            ModuleProgress.user_id.in_(_members_of([school_id])),
+            ModuleProgress.completed_at >= datetime.combine(start, time(), tzinfo=UTC),
+        )
+    )
+    counts: Counter = Counter()
+    for completed_at in rows:
+        counts[date(completed_at.year, completed_at.month, 1)] += 1
+    return [(add_months(start, n), counts[add_months(start, n)]) for n in range(months)]
+
+
+def _members_of(school_ids: list[int]):
+    return select(Membership.user_id).where(Membership.school_id.in_(school_ids))

@@ -1,0 +1,389 @@
+"""Who may use each endpoint: the expected-access table that tests/test_access_matrix.py checks.
+
+Every endpoint in the app's url_map (except `static`) must have a row here, so that adding a route
+means deciding who may use it. "May use" means the request gets past the door: a 2xx or 3xx answer
+(or, for a POST that the matrix sends with an empty form, a 400 from the view itself). Everyone
+else gets 403 when signed in, or is sent to /sign-in when signed out.
+
+This table is written from what each role is for, not derived from app/permissions.py, so that a
+change to the permission table that opens or closes a page shows up as a failing test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.models import Role
+
+ANONYMOUS = "anonymous"
+SCHOOL_ROLES = tuple(role.value for role in Role if not role.is_organisation_role)
+ROLES = (ANONYMOUS, *SCHOOL_ROLES, Role.LA_OFFICER.value)
+
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {ANONYMOUS}
+# Everyone who takes the SEND training: staff and governors, not admins or officers.
+LEARNERS = frozenset({"teaching_assistant", "teacher", "senco", "headteacher", "governor", "send_governor"})
+# Leaders of the school's learning: its quiz results, and extra attempts for a person.
+LEADS_LEARNING = frozenset({"senco", "headteacher"})
+# Leaders who read their staff's CPD records, verify external CPD and void certificates (not admins).
+REVIEWS_CPD = frozenset({"senco", "headteacher"})
+# Leaders who see the staff list and each person's record.
+SEES_PEOPLE = frozenset({"senco", "headteacher", "school_admin"})
+# Those who invite staff and send invitations again.
+INVITES_PEOPLE = frozenset({"headteacher", "school_admin"})
+# Those who may open (and so lead) a self-assessment round on some set of key questions.
+LEADS_ROUNDS = frozenset({"headteacher", "senco", "send_governor"})
+# Those who read the school's agreed self-assessment positions, trend and board report.
+READS_SELF_ASSESSMENT = frozenset({"headteacher", "senco", "governor", "send_governor"})
+# Those who read the governing board's SEND report: the leaders and the board.
+READS_BOARD_REPORT = frozenset({"headteacher", "senco", "governor", "send_governor"})
+# Those who keep the staff list (roles, leavers, governors' terms, imports) and answer for the school's
+# personal data (a person's data, erasure, retention, the audit log).
+RUNS_ADMINISTRATION = frozenset({"headteacher", "school_admin"})
+
+
+@dataclass(frozen=True)
+class Access:
+    allowed: frozenset[str]
+    # The URL argument naming an object that belongs to a school (a person, a record...): another
+    # school's object must answer 404. Its kind must be in OBJECTS below.
+    object_arg: str | None = None
+    # The URL argument carrying a secret sent by email; the matrix sends an invalid one, which must
+    # answer 404 whoever asks.
+    token_arg: str | None = None
+    # URL arguments naming curriculum content (the same for every school); CONTENT below fills them.
+    content_args: tuple[str, ...] = ()
+    # The request ends the session (signing out): the matrix signs in again afterwards.
+    ends_session: bool = False
+
+    @property
+    def arguments(self) -> frozenset[str]:
+        return frozenset(a for a in (self.object_arg, self.token_arg, *self.content_args) if a)
+
+
+ACCESS: dict[str, Access] = {
+    # Public pages.
+    "main.start": Access(EVERYONE),
+    "main.accessibility": Access(EVERYONE),
+    "main.privacy": Access(EVERYONE),
+    "main.health": Access(EVERYONE),
+    "auth.sign_in": Access(EVERYONE),
+    "auth.forgot_password": Access(EVERYONE),
+    "auth.set_password": Access(EVERYONE, token_arg="token"),
+    "auth.reset_password": Access(EVERYONE, token_arg="token"),
+    # Anyone signed in, whatever their role.
+    "main.home": Access(SIGNED_IN),
+    "main.switch_context": Access(SIGNED_IN),
+    "auth.sign_out": Access(SIGNED_IN, ends_session=True),
+    # A school's people.
+    "people.list_people": Access(SEES_PEOPLE),
+    "people.show_person": Access(SEES_PEOPLE, object_arg="user_id"),
+    "people.invite_person": Access(INVITES_PEOPLE),
+    "people.resend_invitation": Access(INVITES_PEOPLE, object_arg="user_id"),
+    "people.list_leavers": Access(SEES_PEOPLE),
+    "people.list_governors": Access(SEES_PEOPLE),
+    "people.change_roles": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.change_start_date": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.change_qualified_teacher": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.change_governance": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.mark_leaver": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.rejoin": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.import_staff": Access(RUNS_ADMINISTRATION),
+    "people.apply_staff_import": Access(RUNS_ADMINISTRATION),
+    "people.download_import_template": Access(RUNS_ADMINISTRATION),
+    "people.download_person_data": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.erase_person": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
+    "people.change_retention": Access(RUNS_ADMINISTRATION),
+    "people.audit_log": Access(RUNS_ADMINISTRATION),
+    "people.download_audit_log": Access(RUNS_ADMINISTRATION),
+    # Your own account: two-step sign-in and your own data, whatever your role.
+    "account.your_account": Access(SIGNED_IN),
+    "account.set_up_two_step": Access(SIGNED_IN),
+    "account.replace_recovery_codes": Access(SIGNED_IN),
+    "account.turn_off_two_step": Access(SIGNED_IN),
+    "account.download_your_data": Access(SIGNED_IN),
+    # Training.
+    "learn.your_training": Access(LEARNERS),
+    "learn.list_modules": Access(LEARNERS),
+    "learn.glossary": Access(LEARNERS),
+    "learn.show_module": Access(LEARNERS, content_args=("module_id",)),
+    "learn.show_page": Access(LEARNERS, content_args=("module_id", "slug")),
+    "learn.finish_module": Access(LEARNERS, content_args=("module_id",)),
+    "learn.emails_sent": Access(SIGNED_IN),
+    # Leaders' review: staff training against the school's requirements, and the governing board's report.
+    "leaders.staff_training": Access(LEADS_LEARNING),
+    "leaders.staff_training_csv": Access(LEADS_LEARNING),
+    "leaders.person_training": Access(LEADS_LEARNING, object_arg="user_id"),
+    "leaders.assign_training": Access(LEADS_LEARNING),
+    "leaders.manage_requirements": Access(frozenset({"headteacher"})),
+    "leaders.board_report": Access(READS_BOARD_REPORT),
+    "leaders.board_report_pdf": Access(READS_BOARD_REPORT),
+    # An organisation's schools, as aggregates.
+    "la.list_schools": Access(frozenset({"la_officer"})),
+    "la.schools_csv": Access(frozenset({"la_officer"})),
+    # Quizzes: a learner's own attempts, and leaders' views of the school's results.
+    "quiz.show_quiz": Access(LEARNERS, content_args=("module_id",)),
+    "quiz.start_attempt": Access(LEARNERS, content_args=("module_id",)),
+    "quiz.answer_question": Access(LEARNERS, object_arg="attempt_id", content_args=("module_id", "number")),
+    "quiz.check_answers": Access(LEARNERS, object_arg="attempt_id", content_args=("module_id",)),
+    "quiz.abandon_attempt": Access(LEARNERS, object_arg="attempt_id", content_args=("module_id",)),
+    "quiz.show_attempt": Access(LEARNERS, object_arg="attempt_id", content_args=("module_id",)),
+    "quiz.quiz_results": Access(LEADS_LEARNING),
+    "quiz.quiz_result_detail": Access(LEADS_LEARNING, content_args=("module_id",)),
+    "quiz.extra_attempts": Access(LEADS_LEARNING),
+    # Self-assessment: rounds one is asked to answer (every learner is invited to the seeded round),
+    # the lead's own pages (another person's round answers 404), the board's view, private reflection.
+    "assess.list_rounds": Access(LEARNERS),
+    "assess.open_round": Access(LEADS_ROUNDS),
+    "assess.show_round": Access(LEARNERS, object_arg="round_id"),
+    "assess.edit_response": Access(LEARNERS, object_arg="round_id"),
+    "assess.edit_position": Access(LEADS_ROUNDS, object_arg="led_round_id"),
+    "assess.add_action": Access(LEADS_ROUNDS, object_arg="led_round_id"),
+    "assess.board_report": Access(READS_SELF_ASSESSMENT, object_arg="round_id"),
+    "assess.board_report_pdf": Access(READS_SELF_ASSESSMENT, object_arg="round_id"),
+    "assess.show_trend": Access(READS_SELF_ASSESSMENT),
+    "assess.organisation_summary": Access(frozenset({"la_officer"})),
+    "assess.reflect_on_module": Access(LEARNERS, content_args=("module_id",)),
+    # The CPD record: your own, and (read-only, with verification) your staff's.
+    "cpd.your_record": Access(LEARNERS),
+    "cpd.add_external_cpd": Access(LEARNERS),
+    "cpd.correct_external_cpd": Access(LEARNERS, object_arg="entry_id"),
+    "cpd.download_evidence": Access(LEARNERS, object_arg="entry_id"),
+    "cpd.download_certificate": Access(LEARNERS, content_args=("module_id",)),
+    "cpd.export_csv": Access(LEARNERS),
+    "cpd.download_statement": Access(LEARNERS),
+    "cpd.list_reviews": Access(REVIEWS_CPD),
+    "cpd.show_person_record": Access(REVIEWS_CPD, object_arg="user_id"),
+    "cpd.download_person_statement": Access(REVIEWS_CPD, object_arg="user_id"),
+    "cpd.review_entry": Access(REVIEWS_CPD, object_arg="staff_entry_id"),
+    "cpd.download_staff_evidence": Access(REVIEWS_CPD, object_arg="staff_entry_id"),
+    "cpd.void_certificate": Access(REVIEWS_CPD, object_arg="completion_id"),
+    "api.my_cpd": Access(LEARNERS),
+    "api.my_xapi": Access(LEARNERS),
+    # Anyone may check a certificate's code; an unknown or forged one answers 404 "not valid".
+    "certificates.verify_certificate": Access(EVERYONE, token_arg="code"),
+}
+
+# Endpoints that are not pages and are left out of the table on purpose.
+NOT_IN_TABLE = frozenset({"static"})
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    """How the tests find an object of one kind among the seeded data (tests/conftest.py two_schools).
+
+    Both are called inside an app context, when a case needs them (a case may have used up the last
+    one, as abandoning a quiz attempt does): `own(person, content)` is the signed-in person's own
+    object; `someone_in(school, content)` is another person's object in that school. A `personal`
+    object is nobody else's business: another person's, even in the same school, answers 404.
+    """
+
+    own: Callable[[Any, dict[str, Any]], Any]
+    someone_in: Callable[[Any, dict[str, Any]], Any]
+    personal: bool = False
+
+
+def _attempt_in_progress(user_id: int, content: dict[str, Any]) -> int:
+    """The person's quiz attempt in progress at the content's module, started if there is none."""
+    from app.content import catalogue
+    from app.extensions import db
+    from app.services import quizzes
+
+    module = catalogue().modules[content["module_id"]]
+    attempt, _ = quizzes.start_or_resume(catalogue=catalogue(), user_id=user_id, school_id=None, module=module)
+    db.session.commit()
+    return attempt.id
+
+
+def _school_of(person) -> int:
+    """The school a seeded person works at; for an officer, the first school of their organisation."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Membership, School
+
+    membership = db.session.scalars(select(Membership).where(Membership.user_id == person.id)).first()
+    if membership.school_id is not None:
+        return membership.school_id
+    return db.session.scalars(select(School.id).where(School.organisation_id == membership.organisation_id)).first()
+
+
+def _round_led_by(lead_id: int, school_id: int, set_id: str) -> int:
+    """A round at the school on the set, led by the person, inviting every learner; opened if there is none.
+
+    Test data: the opening rules (who may open which set) are tests/test_self_assessment.py's business,
+    so any lead is let through here, the invited teacher who never signs in included.
+    """
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from app.content import catalogue
+    from app.extensions import db
+    from app.models import Role, School, SelfAssessmentRound, User
+    from app.services import self_assessment
+
+    key = f"access-table-{lead_id}-{set_id}"
+    found = db.session.scalars(
+        select(SelfAssessmentRound.id).where(
+            SelfAssessmentRound.school_id == school_id, SelfAssessmentRound.request_key == key
+        )
+    ).first()
+    if found is not None:
+        return found
+    round_ = self_assessment.open_round(
+        school=db.session.get(School, school_id),
+        lead=db.session.get(User, lead_id),
+        lead_roles=frozenset(Role),
+        question_set=catalogue().key_question_sets[set_id],
+        closes_on=date.today() + timedelta(days=30),
+        invited_roles=list(self_assessment.INVITABLE_ROLES),
+        request_key=key,
+    )
+    db.session.commit()
+    return round_.id
+
+
+def _seeded_round(school) -> int:
+    # Led by the invited teacher who never signs in, so that it is no signed-in person's own round.
+    return _round_led_by(school.pending.id, school.id, "parents-carers")
+
+
+def _seeded_round_of(person) -> int:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Membership, User
+
+    school_id = _school_of(person)
+    pending = db.session.scalars(
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_id == school_id, User.password_hash.is_(None))
+    ).first()
+    return _round_led_by(pending, school_id, "parents-carers")
+
+
+# The set each role that leads rounds opens its own round on (one open round per set at a school).
+_LED_SETS = {"headteacher": "leadership", "senco": "ta-deployment", "send_governor": "governance"}
+
+
+def _round_led_by_person(person) -> int:
+    if person.role not in _LED_SETS:
+        return _seeded_round_of(person)  # refused by role before the round is looked at
+    return _round_led_by(person.id, _school_of(person), _LED_SETS[person.role])
+
+
+OBJECTS: dict[str, ObjectKind] = {
+    # Someone invited who has not chosen a password: the one kind of person whose invitation can be
+    # sent again, so a missing school check would show as a success rather than as a 400.
+    "user_id": ObjectKind(
+        own=lambda person, content: person.id,
+        someone_in=lambda school, content: school.pending.id,
+    ),
+    "attempt_id": ObjectKind(
+        own=lambda person, content: _attempt_in_progress(person.id, content),
+        someone_in=lambda school, content: _attempt_in_progress(school.pending.id, content),
+        personal=True,
+    ),
+    # A self-assessment round that every learner at the school was asked to answer.
+    "round_id": ObjectKind(
+        own=lambda person, content: _seeded_round_of(person),
+        someone_in=lambda school, content: _seeded_round(school),
+    ),
+    # A round as its lead sees it (everyone's answers): the lead's own business.
+    "led_round_id": ObjectKind(
+        own=lambda person, content: _round_led_by_person(person),
+        someone_in=lambda school, content: _seeded_round(school),
+        personal=True,
+    ),
+    # External CPD with an evidence file: the person's own to correct or download...
+    "entry_id": ObjectKind(
+        own=lambda person, content: seeded_external_cpd(person.id),
+        someone_in=lambda school, content: seeded_external_cpd(school.pending.id),
+        personal=True,
+    ),
+    # ...and, as the same kind of entry, for the school's leaders to verify or download.
+    "staff_entry_id": ObjectKind(
+        own=lambda person, content: seeded_external_cpd(person.id),
+        someone_in=lambda school, content: seeded_external_cpd(school.pending.id),
+    ),
+    # A completed module, whose certificate a leader may void.
+    "completion_id": ObjectKind(
+        own=lambda person, content: seeded_module_completion(person.id, content["module_id"]),
+        someone_in=lambda school, content: seeded_module_completion(school.pending.id, content["module_id"]),
+    ),
+}
+
+
+# The seeded world's evidence files go to a folder of their own for the run, never to instance/.
+_seeded_evidence_dir: list[str] = []
+
+
+def seeded_external_cpd(user_id: int) -> int:
+    """The person's external CPD entry, with a small PDF as evidence, recorded on first use (once)."""
+    import atexit
+    import shutil
+    import tempfile
+    from datetime import date
+
+    from flask import current_app
+
+    from app.extensions import db
+    from app.models import EvidenceMediaType
+    from app.services import cpd_record
+
+    if not _seeded_evidence_dir:
+        _seeded_evidence_dir.append(tempfile.mkdtemp(prefix="send-ready-seeded-evidence-"))
+        atexit.register(shutil.rmtree, _seeded_evidence_dir[0], True)
+    current_app.config["EVIDENCE_DIR"] = _seeded_evidence_dir[0]
+    entry = cpd_record.record_external_cpd(
+        user_id=user_id,
+        school_id=None,
+        details=cpd_record.ExternalCpdDetails(
+            title="Seeded autism awareness course",
+            provider="Seeded provider",
+            activity_date=date(2025, 10, 1),
+            minutes=90,
+            category=cpd_record.Category.COURSE,
+        ),
+        evidence=cpd_record.EvidenceUpload(b"%PDF-1.4 seeded evidence", EvidenceMediaType.PDF, "seeded.pdf"),
+        once_key="seeded-by-the-access-table",
+    )
+    db.session.commit()
+    return entry.id
+
+
+def seeded_module_completion(user_id: int, module_id: str) -> int:
+    """The person's completion of the module, recorded as the curriculum records it (once)."""
+    from app.content import catalogue
+    from app.extensions import db
+    from app.services import ledger
+
+    module = catalogue().modules[module_id]
+    entry = ledger.append_entry(
+        user_id=user_id,
+        kind=ledger.EntryKind.MODULE_COMPLETED,
+        subject_id=module.id,
+        subject_version=module.version,
+        payload={"minutes": module.minutes, "title": module.title},
+        recorded_by_id=user_id,
+        dedupe_key=f"module_completed:{module.id}:{module.version}",
+    )
+    db.session.commit()
+    return entry.id
+
+
+def content_values(app) -> dict[str, Any]:
+    """Real values for URL arguments naming content: a module with pages and a quiz, its first page
+    and its first question."""
+    from app.content import catalogue
+
+    with app.app_context():
+        module = next(m for m in catalogue().modules.values() if m.pages and m.id in catalogue().quizzes)
+    return {"module_id": module.id, "slug": module.pages[0].slug, "number": 1}
+
+
+CONTENT_ARGS = frozenset({"module_id", "slug", "number"})

@@ -1,0 +1,201 @@
+"""Where a journey's time goes: the same requests in-process, through the Flask test client, on the
+benchmark's data, timed (SQL, templates, the rest) and then run under cProfile.
+
+    .venv/bin/python -m tests.benchmark.profile_journey /school/people/ --as head@s001.bench.example.org
+
+The runner uses `InProcess` for the slowest journey when a target is missed. In-process there
+is no HTTP, no gunicorn and no competition for the two cores, so the figures are the app's own cost of
+one request: the ceiling on throughput is roughly (cores / that cost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import cProfile
+import io
+import pstats
+import re
+import secrets
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import before_render_template, template_rendered
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from tests.benchmark.generate_data import DEFAULT_DATABASE_URL, DEFAULT_PASSWORD, school_email, sqlalchemy_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _OwnContextClient(FlaskClient):
+    # Every request in its own context, as under gunicorn (no `g` or cached user carried over).
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@dataclass
+class Breakdown:
+    requests: int
+    mean_ms: float
+    sql_statements: float
+    sql_ms: float
+    template_ms: float
+
+    def describe(self) -> str:
+        rest = self.mean_ms - self.sql_ms - self.template_ms
+        return (
+            f"in-process, one request at a time: {self.mean_ms:.2f} ms a request "
+            f"over {self.requests} requests\n"
+            f"  SQL:       {self.sql_ms:6.2f} ms ({self.sql_statements:.1f} statements, from send to result)\n"
+            f"  templates: {self.template_ms:6.2f} ms (Jinja rendering, GOV.UK Frontend macros)\n"
+            f"  the rest:  {rest:6.2f} ms (the pool's ping, BEGIN and ROLLBACK round trips, rows into objects, "
+            "routing, Flask-Login, the session cookie, headers)"
+        )
+
+
+def _shorten(text: str) -> str:
+    for prefix in (
+        sysconfig.get_paths()["purelib"] + "/",
+        str(ROOT) + "/",
+        sysconfig.get_paths()["stdlib"] + "/",
+    ):
+        text = text.replace(prefix, "")
+    return text
+
+
+def _signed_in_client(app, email: str | None, password: str) -> FlaskClient:
+    client = app.test_client()
+    if email is None:
+        return client
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if token is None:
+        token = re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    assert token, "no CSRF token on the sign-in page"
+    response = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token.group(1)})
+    if response.status_code != 302:
+        raise SystemExit(f"Signing in as {email} failed ({response.status_code}): is the benchmark data loaded?")
+    return client
+
+
+class InProcess:
+    """The app in this process on the benchmark's data, with a signed-in test client per account."""
+
+    def __init__(self, database_url: str = DEFAULT_DATABASE_URL, password: str = DEFAULT_PASSWORD):
+        from app import create_app
+        from app.extensions import db
+
+        self.password = password
+        self.app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url),
+                "SECRET_KEY": secrets.token_hex(32),
+                "PRODUCTION": False,
+                "RATELIMIT_ENABLED": False,
+                "TWO_STEP_REQUIRED_FOR_LEADERS": False,  # as in the benchmark's server
+            }
+        )
+        self.app.test_client_class = _OwnContextClient
+        with self.app.app_context():
+            self.engine = db.engine
+        self._clients: dict[str | None, FlaskClient] = {}
+
+    def client(self, email: str | None) -> FlaskClient:
+        if email not in self._clients:
+            self._clients[email] = _signed_in_client(self.app, email, self.password)
+        return self._clients[email]
+
+    def _warm(self, path: str, email: str | None) -> FlaskClient:
+        client = self.client(email)
+        for _ in range(20):  # the template cache and the connection pool
+            status = client.get(path).status_code
+            assert status == 200, f"GET {path} answered {status} in-process"
+        return client
+
+    def breakdown(self, path: str, email: str | None, requests: int = 200) -> Breakdown:
+        """Time `requests` GETs of `path`, splitting out the time in SQL and in templates."""
+        client = self._warm(path, email)
+        sql = {"count": 0, "seconds": 0.0}
+        templates: dict[str, Any] = {"seconds": 0.0, "started": []}
+
+        def before_cursor(conn, cursor, statement, parameters, context, executemany):
+            conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+        def after_cursor(conn, cursor, statement, parameters, context, executemany):
+            sql["count"] += 1
+            sql["seconds"] += time.perf_counter() - conn.info["bench_started"].pop()
+
+        # Only the outermost template of a render is timed (included and extended ones are inside it).
+        def before_render(sender, template, context, **extra):
+            templates["started"].append(time.perf_counter())
+
+        def after_render(sender, template, context, **extra):
+            templates["seconds"] += time.perf_counter() - templates["started"].pop()
+
+        event.listen(self.engine, "before_cursor_execute", before_cursor)
+        event.listen(self.engine, "after_cursor_execute", after_cursor)
+        before_render_template.connect(before_render, self.app)
+        template_rendered.connect(after_render, self.app)
+        try:
+            started = time.perf_counter()
+            for _ in range(requests):
+                client.get(path)
+            elapsed = time.perf_counter() - started
+        finally:
+            event.remove(self.engine, "before_cursor_execute", before_cursor)
+            event.remove(self.engine, "after_cursor_execute", after_cursor)
+            before_render_template.disconnect(before_render, self.app)
+            template_rendered.disconnect(after_render, self.app)
+        return Breakdown(
+            requests=requests,
+            mean_ms=elapsed * 1000 / requests,
+            sql_statements=sql["count"] / requests,
+            sql_ms=sql["seconds"] * 1000 / requests,
+            template_ms=templates["seconds"] * 1000 / requests,
+        )
+
+    def profile(self, path: str, email: str | None, requests: int = 200, top: int = 15) -> str:
+        """The breakdown, then the same requests under cProfile: the top functions by their own time."""
+        breakdown = self.breakdown(path, email, requests)
+        client = self.client(email)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            client.get(path)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+        listing = _shorten(out.getvalue().strip())
+        return (
+            f"GET {path} as {email or 'anonymous'}\n{breakdown.describe()}\n\n"
+            f"cProfile, {requests} requests, the top {top} functions by their own time:\n{listing}"
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Profile one page in-process on the benchmark data.")
+    parser.add_argument("path", help="for example /school/people/")
+    parser.add_argument("--as", dest="email", default=school_email("head", 1), help="sign in as (or 'anonymous')")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--password", default=DEFAULT_PASSWORD)
+    args = parser.parse_args(argv)
+    in_process = InProcess(args.database_url, args.password)
+    email = None if args.email == "anonymous" else args.email
+    print(in_process.profile(args.path, email, requests=args.requests, top=args.top))
+    in_process.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

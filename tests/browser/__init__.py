@@ -1,0 +1,1 @@
+"""Tests that drive the running app in headless Chromium: accessibility, keyboard and small screens."""

@@ -1,0 +1,431 @@
+"""Subject access, erasure, retention and the audit log: every table that links to a person is in
+the export, no secret and nothing about anyone else is, erasure keeps the ledger verifiable, and
+`flask apply-retention` erases only what every school's policy allows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.models import (
+    AccountToken,
+    AuditEvent,
+    Membership,
+    OutboxMessage,
+    QuizAnswer,
+    QuizAttempt,
+    RecoveryCode,
+    Role,
+    TokenPurpose,
+    User,
+)
+from app.services import accounts, data_protection, ledger, two_step
+from app.services.ledger import EntryKind
+from tests.conftest import PASSWORD, csrf_token_from, sign_in
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def post_form(client, url, data, *, page_url=None):
+    page = client.get(page_url or url)
+    form = MultiDict(data)
+    form["csrf_token"] = csrf_token_from(page)
+    return client.post(url, data=form)
+
+
+def linked_tables() -> set[str]:
+    """Every table with a foreign key to a person, read from the schema itself."""
+    return {
+        table.name
+        for table in db.metadata.sorted_tables
+        if any(key.column.table.name == "user_account" for column in table.columns for key in column.foreign_keys)
+    }
+
+
+def unzip(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+
+
+def rows_in(files: dict[str, str], table: str) -> list[dict]:
+    return json.loads(files[f"{table}.json"])
+
+
+def give_a_full_record(person: User, school, recorder: User) -> None:
+    """Rows about the person in as many tables as this test can fill."""
+    ledger.append_entry(
+        user_id=person.id,
+        school_id=school.id,
+        kind=EntryKind.MODULE_COMPLETED,
+        subject_id="module-a",
+        payload={"minutes": 20},
+        recorded_by_id=person.id,
+    )
+    attempt = QuizAttempt(
+        user_id=person.id,
+        school_id=school.id,
+        module_id="module-a",
+        quiz_version="v1",
+        question_ids=["q1"],
+        option_order={},
+        total=1,
+        pass_mark=1,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    db.session.add(QuizAnswer(attempt_id=attempt.id, question_id="q1", response={"chosen": "b"}))
+    accounts.issue_token(person, TokenPurpose.PASSWORD_RESET)
+    person.two_step_secret = two_step.new_secret()
+    two_step.replace_recovery_codes(person)
+    db.session.add(
+        OutboxMessage(kind="invitation", user_id=person.id, to_address=person.email, subject="Hello", body_text="Hi")
+    )
+    data_protection.record_event("roles_changed", school_id=school.id, actor_id=recorder.id, subject_user_id=person.id)
+    db.session.commit()
+
+
+# --- subject access ------------------------------------------------------------------------------
+
+
+def test_every_table_that_links_to_a_person_is_in_the_export(make_school, make_person):
+    school = make_school()
+    head = make_person(school, Role.HEADTEACHER)
+    person = make_person(school, Role.TEACHER)
+    give_a_full_record(person, school, head)
+    files = unzip(data_protection.export_person(person))
+    tables = linked_tables()
+    assert {"ledger_entry", "membership", "quiz_attempt", "outbox_message", "audit_event"} <= tables
+    missing = sorted(table for table in tables if f"{table}.json" not in files or f"{table}.csv" not in files)
+    assert not missing, f"tables linking to a person but missing from the export: {missing}"
+    # The profile, and tables that hang off the person's own rows (their quiz answers).
+    assert rows_in(files, "user_account")[0]["email"] == person.email
+    assert rows_in(files, "quiz_answer")[0]["response"] == {"chosen": "b"}
+    assert rows_in(files, "ledger_entry")[0]["subject_id"] == "module-a"
+    assert "README.txt" in files
+    # The CSV has the same rows as the JSON.
+    reader = list(csv.DictReader(io.StringIO(files["membership.csv"])))
+    assert [row["role"] for row in reader] == ["teacher"]
+
+
+def test_secrets_are_never_exported(make_school, make_person):
+    school = make_school()
+    person = make_person(school, Role.HEADTEACHER)
+    give_a_full_record(person, school, person)
+    db.session.expire_all()
+    stored = db.session.get(User, person.id)
+    secrets_held = [
+        stored.password_hash,
+        stored.session_token,
+        stored.two_step_secret,
+        *db.session.scalars(select(AccountToken.token_hash)),
+        *db.session.scalars(select(RecoveryCode.code_hash)),
+    ]
+    everything = "".join(unzip(data_protection.export_person(stored)).values())
+    for secret in secrets_held:
+        assert secret and secret not in everything
+    for table, column in data_protection.DENIED_COLUMNS:
+        assert column in db.metadata.tables[table].columns, f"the deny-list names {table}.{column}, which is gone"
+        assert column not in {c.name for c in data_protection.exported_columns(db.metadata.tables[table])}
+
+
+def test_columns_named_like_secrets_are_left_out_unless_cleared(make_school):
+    for table in db.metadata.sorted_tables:
+        exported = {column.name for column in data_protection.exported_columns(table)}
+        for column in table.columns:
+            looks_secret = data_protection.SECRET_LOOKING.search(column.name)
+            if looks_secret and (table.name, column.name) not in data_protection.NOT_SECRET:
+                assert column.name not in exported, f"{table.name}.{column.name} looks like a secret"
+    assert "entry_hash" in {c.name for c in data_protection.exported_columns(db.metadata.tables["ledger_entry"])}
+
+
+def test_nothing_about_anyone_else_is_exported(app, make_school, make_person):
+    school = make_school()
+    head = make_person(school, Role.HEADTEACHER, name="Hattie Head", email="hattie.head@example.org")
+    teacher = make_person(school, Role.TEACHER, name="Terence Teacher", email="terence@example.org")
+    # The head recorded an entry in the teacher's ledger, invited them, and changed their roles.
+    ledger.append_entry(
+        user_id=teacher.id, school_id=school.id, kind=EntryKind.ENTRY_VERIFIED, payload={}, recorded_by_id=head.id
+    )
+    ledger.append_entry(user_id=head.id, school_id=school.id, kind=EntryKind.MODULE_COMPLETED, payload={})
+    db.session.add(
+        Membership(
+            user_id=teacher.id, school_id=school.id, role=Role.SENCO, started_on=date(2025, 1, 1), invited_by_id=head.id
+        )
+    )
+    data_protection.record_event("roles_changed", school_id=school.id, actor_id=head.id, subject_user_id=teacher.id)
+    data_protection.record_event("leaver_marked", school_id=school.id, actor_id=teacher.id, subject_user_id=head.id)
+    db.session.commit()
+
+    files = unzip(data_protection.export_person(head))
+    everything = "".join(files.values())
+    assert "Terence" not in everything and "terence@example.org" not in everything
+    assert {row["user_id"] for row in rows_in(files, "ledger_entry")} == {head.id}
+    assert {row["user_id"] for row in rows_in(files, "membership")} == {head.id}
+    # Events about the head are theirs (whoever did them); what the head did to others is not.
+    assert [(row["action"], row["subject_user_id"]) for row in rows_in(files, "audit_event")] == [
+        ("leaver_marked", head.id)
+    ]
+
+
+def test_a_person_downloads_their_own_data(app, make_school, make_person):
+    school = make_school()
+    teacher = make_person(school, Role.TEACHER, name="Dora Download")
+    client = app.test_client()
+    sign_in(client, teacher)
+    page = client.get("/account/")
+    assert "Download your data" in page.get_data(as_text=True)
+    response = client.post("/account/your-data", data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    files = unzip(response.data)
+    assert rows_in(files, "user_account")[0]["name"] == "Dora Download"
+    event = db.session.scalars(select(AuditEvent)).one()
+    assert (event.action, event.actor_id, event.subject_user_id) == ("data_exported", teacher.id, teacher.id)
+
+
+def test_a_school_downloads_a_persons_data_without_another_schools_records(app, make_school, make_person):
+    school = make_school()
+    other_school = make_school()
+    admin = make_person(school, Role.SCHOOL_ADMIN)
+    governor = make_person(school, Role.GOVERNOR)
+    db.session.add(
+        Membership(user_id=governor.id, school_id=other_school.id, role=Role.GOVERNOR, started_on=date(2024, 1, 1))
+    )
+    ledger.append_entry(user_id=governor.id, school_id=school.id, kind=EntryKind.MODULE_COMPLETED, payload={})
+    ledger.append_entry(user_id=governor.id, school_id=other_school.id, kind=EntryKind.MODULE_COMPLETED, payload={})
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, admin)
+    page = client.get(f"/school/people/{governor.id}")
+    response = client.post(f"/school/people/{governor.id}/download-data", data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 200
+    files = unzip(response.data)
+    assert {row["school_id"] for row in rows_in(files, "membership")} == {school.id}
+    assert {row["school_id"] for row in rows_in(files, "ledger_entry")} == {school.id}
+    assert other_school.name not in "".join(files.values())
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data_exported")).one()
+    assert (event.actor_id, event.subject_user_id, event.school_id) == (admin.id, governor.id, school.id)
+
+
+def test_only_heads_and_admins_download_someone_elses_data(app, make_school, make_person):
+    school = make_school()
+    senco = make_person(school, Role.SENCO)
+    teacher = make_person(school, Role.TEACHER)
+    client = app.test_client()
+    sign_in(client, senco)
+    token = csrf_token_from(client.get("/home"))
+    assert client.post(f"/school/people/{teacher.id}/download-data", data={"csrf_token": token}).status_code == 403
+
+
+# --- erasure -------------------------------------------------------------------------------------
+
+
+def _leaver(make_school, make_person, *, email="gone@example.org"):
+    school = make_school()
+    admin = make_person(school, Role.SCHOOL_ADMIN)
+    person = make_person(school, Role.TEACHER, name="Gwen Gone", email=email)
+    ledger.append_entry(user_id=person.id, school_id=school.id, kind=EntryKind.MODULE_COMPLETED, payload={"minutes": 5})
+    ledger.append_entry(user_id=person.id, school_id=school.id, kind=EntryKind.QUIZ_ATTEMPTED, payload={"score": 3})
+    db.session.add(
+        OutboxMessage(
+            kind="invitation",
+            user_id=person.id,
+            to_address=email,
+            subject="Hi",
+            body_text="Hello Gwen Gone",
+            sent_at=None,
+        )
+    )
+    db.session.commit()
+    return school, admin, person
+
+
+def test_erasing_a_leaver_keeps_the_ledger_verifiable(app, make_school, make_person):
+    _, admin, person = _leaver(make_school, make_person)
+    client = app.test_client()
+    sign_in(client, admin)
+    page = client.get(f"/school/people/{person.id}/erase").get_data(as_text=True)
+    assert "You cannot erase their details now" in page and "Mark them as a leaver" in page
+    refused = post_form(client, f"/school/people/{person.id}/erase", {"confirm": "y"})
+    assert refused.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(User, person.id).erased_at is None
+
+    post_form(
+        client,
+        f"/school/people/{person.id}/leaver",
+        [("left_on", str(date.today().day)), ("left_on", str(date.today().month)), ("left_on", str(date.today().year))],
+    )
+    unconfirmed = post_form(client, f"/school/people/{person.id}/erase", {})
+    body = unconfirmed.get_data(as_text=True)
+    assert "<title>Error: Erase their personal details" in body and "cannot be undone" in body
+    response = post_form(client, f"/school/people/{person.id}/erase", {"confirm": "y"})
+    assert response.status_code == 302
+
+    db.session.expire_all()
+    erased = db.session.get(User, person.id)
+    assert erased.name == f"Erased person {person.id}"
+    assert erased.email.endswith("@erased.invalid") and "gone" not in erased.email
+    assert erased.password_hash is None and erased.active is False and erased.erased_at is not None
+    # Their records stay, under the pseudonym.
+    assert len(ledger.entries_for(person.id)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == person.id)) == 1
+    assert "Gwen Gone" not in "".join(m.body_text for m in db.session.scalars(select(OutboxMessage)))
+    assert f"Erased person {person.id}" in client.get("/school/people/leavers").get_data(as_text=True)
+    verify = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert verify.exit_code == 0, verify.output
+    assert "2 entries in 1 chains, no broken links" in verify.output
+    failed = post_form(app.test_client(), "/sign-in", {"email": "gone@example.org", "password": PASSWORD})
+    assert SIGN_IN_FAILED in failed.get_data(as_text=True)
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-1] == "person_erased"
+
+
+def test_erasure_is_refused_for_yourself_and_people_still_elsewhere(app, make_school, make_person):
+    school, admin, person = _leaver(make_school, make_person)
+    other_school = make_school()
+    db.session.add(
+        Membership(user_id=person.id, school_id=other_school.id, role=Role.TEACHER, started_on=date(2024, 1, 1))
+    )
+    db.session.execute(
+        Membership.__table__.update()
+        .where(Membership.school_id == school.id, Membership.user_id == person.id)
+        .values(ended_on=date.today() - timedelta(days=10))
+    )
+    db.session.commit()
+    with pytest.raises(data_protection.CannotErase, match="still have a role"):
+        data_protection.erase_person(person, actor=admin, school=school)
+    with pytest.raises(data_protection.CannotErase, match="your own"):
+        data_protection.erase_person(admin, actor=admin, school=school)
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def test_the_retention_policy_page(app, make_school, make_person):
+    school = make_school()
+    head = make_person(school, Role.HEADTEACHER)
+    client = app.test_client()
+    sign_in(client, head)
+    page = client.get("/school/people/retention").get_data(as_text=True)
+    assert 'value="6"' in page
+    response = post_form(client, "/school/people/retention", {"erase_leavers_after_years": "0"})
+    body = response.get_data(as_text=True)
+    assert "<title>Error: Retention policy" in body and "between 1 and 50" in body and 'value="0"' in body
+    assert post_form(client, "/school/people/retention", {"erase_leavers_after_years": "3"}).status_code == 302
+    assert data_protection.retention_years(school) == 3
+    # Saving the same again is no change, and records nothing.
+    post_form(client, "/school/people/retention", {"erase_leavers_after_years": "3"})
+    events = db.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "retention_policy_changed")).all()
+    assert events == [{"years_before": 6, "years_now": 3}]
+
+
+def test_apply_retention_erases_only_when_every_schools_period_has_passed(app, make_school, make_person):
+    strict = make_school()
+    relaxed = make_school()
+    admin = make_person(strict, Role.SCHOOL_ADMIN)
+    data_protection.set_retention_years(strict, 2, actor=admin)
+    today = date.today()
+    long_gone = make_person(strict, Role.TEACHER, email="long.gone@example.org", started_on=date(2010, 9, 1))
+    recent = make_person(strict, Role.TEACHER, email="recent@example.org", started_on=date(2010, 9, 1))
+    two_schools = make_person(strict, Role.TEACHER, email="two.schools@example.org", started_on=date(2010, 9, 1))
+    db.session.add(
+        Membership(
+            user_id=two_schools.id,
+            school_id=relaxed.id,
+            role=Role.GOVERNOR,
+            started_on=date(2010, 9, 1),
+            ended_on=today - timedelta(days=365 * 3),
+        )
+    )
+    for person, ended in [(long_gone, 365 * 3), (recent, 100), (two_schools, 365 * 3)]:
+        db.session.execute(
+            Membership.__table__.update()
+            .where(Membership.user_id == person.id, Membership.school_id == strict.id)
+            .values(ended_on=today - timedelta(days=ended))
+        )
+    ledger.append_entry(user_id=long_gone.id, school_id=strict.id, kind=EntryKind.MODULE_COMPLETED, payload={})
+    db.session.commit()
+    db.session.expire_all()
+
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["apply-retention", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"Would erase person {long_gone.id} (long.gone@example.org)" in dry.output
+    assert "recent@example.org" not in dry.output
+    # The relaxed school keeps its governor for six years: not yet.
+    assert "two.schools@example.org" not in dry.output
+    db.session.expire_all()
+    assert db.session.get(User, long_gone.id).erased_at is None
+
+    result = runner.invoke(args=["apply-retention"])
+    assert result.exit_code == 0, result.output
+    assert "1 people erased." in result.output
+    db.session.expire_all()
+    assert db.session.get(User, long_gone.id).email.endswith("@erased.invalid")
+    assert db.session.get(User, recent.id).erased_at is None
+    assert db.session.get(User, two_schools.id).erased_at is None
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+    # Running it again finds nothing more.
+    assert "0 people erased." in runner.invoke(args=["apply-retention"]).output
+
+
+# --- the audit log -------------------------------------------------------------------------------
+
+
+def test_the_audit_log_filters_downloads_and_stays_in_its_school(app, make_school, make_person):
+    school = make_school()
+    other_school = make_school()
+    head = make_person(school, Role.HEADTEACHER, name="Hana Head")
+    formula = make_person(school, Role.TEACHER, name="=HYPERLINK(1)")
+    stranger = make_person(other_school, Role.TEACHER, name="Stan Stranger")
+    data_protection.record_event("roles_changed", school_id=school.id, actor_id=head.id, subject_user_id=formula.id)
+    data_protection.record_event("leaver_marked", school_id=school.id, actor_id=head.id, subject_user_id=formula.id)
+    data_protection.record_event("leaver_marked", school_id=other_school.id, actor_id=None, subject_user_id=stranger.id)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, head)
+    page = client.get("/school/people/audit").get_data(as_text=True)
+    assert "2 events" in page and "Roles changed" in page and "Marked as a leaver" in page
+    assert "Stan Stranger" not in page
+    filtered = client.get("/school/people/audit?action=leaver_marked&person=hyperlink").get_data(as_text=True)
+    assert "1 event matching the filters" in filtered
+    table = filtered[filtered.find("<tbody") :]
+    assert "Marked as a leaver" in table and "Roles changed" not in table
+    assert "1 event" in client.get("/school/people/audit?person=HANA&action=roles_changed").get_data(as_text=True)
+    assert "0 events" in client.get("/school/people/audit?person=stan").get_data(as_text=True)
+
+    token = csrf_token_from(client.get("/school/people/audit"))
+    response = client.post("/school/people/audit/download", data={"csrf_token": token, "action": "", "person": ""})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["when (UTC)", "who", "what", "about whom", "details"]
+    assert len(rows) == 3
+    # A name a spreadsheet would run as a formula is written as plain text.
+    assert {row[3] for row in rows[1:]} == {"'=HYPERLINK(1)"}
+    assert "Stan Stranger" not in response.get_data(as_text=True)
+
+
+def test_invitations_and_leavers_appear_in_the_audit_log(app, signed_in_client):
+    client, head, _ = signed_in_client
+    post_form(
+        client,
+        "/school/people/invite",
+        [
+            ("name", "Ivy Invited"),
+            ("email", "ivy@example.org"),
+            ("role", "teacher"),
+            *[("started_on", v) for v in ("1", "9", "2025")],
+        ],
+    )
+    page = client.get("/school/people/audit").get_data(as_text=True)
+    assert "Invited" in page and "Ivy Invited" in page and head.name in page

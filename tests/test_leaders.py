@@ -1,0 +1,537 @@
+"""Leaders' review: statuses, the dashboard, assignments, requirements, statutory checks, reminders,
+the board report and the organisation view."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.models import Assignment, Membership, ModuleProgress, OutboxMessage, ReminderSent, Role, User
+from app.services import statutory
+from app.services.ledger import EntryKind, append_entry
+from app.services.requirements import PersonalRequirement
+from app.services.staff_training import TrainingStatus, build_dashboard, status_for
+from tests.conftest import csrf_token_from, sign_in
+
+TODAY = date(2026, 11, 23)
+
+
+def requirement(due: date, renew: int | None = None, refresh: datetime | None = None) -> PersonalRequirement:
+    return PersonalRequirement("send-essentials", due, renew, refresh, assigned=False)
+
+
+def progress(*, completed: datetime | None = None, pages: list[str] | None = None) -> ModuleProgress:
+    return ModuleProgress(reading_version="v", pages_read=pages or [], completed_at=completed)
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+# --- Status rules, with the date fixed ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("req", "prog", "expected"),
+    [
+        (requirement(TODAY + timedelta(days=60)), None, TrainingStatus.NOT_STARTED),
+        (requirement(TODAY + timedelta(days=60)), progress(pages=["a"]), TrainingStatus.IN_PROGRESS),
+        (requirement(TODAY + timedelta(days=10)), progress(pages=["a"]), TrainingStatus.DUE_SOON),
+        (requirement(TODAY + timedelta(days=14)), None, TrainingStatus.DUE_SOON),
+        (requirement(TODAY - timedelta(days=1)), None, TrainingStatus.OVERDUE),
+        (
+            requirement(TODAY - timedelta(days=1)),
+            progress(completed=at(TODAY - timedelta(days=5))),
+            TrainingStatus.COMPLETED,
+        ),
+        (requirement(TODAY, renew=36), progress(completed=at(date(2023, 11, 1))), TrainingStatus.EXPIRED),
+        (requirement(TODAY, renew=36), progress(completed=at(date(2023, 11, 30))), TrainingStatus.DUE_SOON),
+        (requirement(TODAY, renew=36), progress(completed=at(date(2024, 1, 1))), TrainingStatus.COMPLETED),
+        (
+            requirement(TODAY, refresh=at(date(2026, 10, 1))),
+            progress(completed=at(date(2026, 9, 1))),
+            TrainingStatus.OLDER_VERSION,
+        ),
+        (
+            requirement(TODAY, refresh=at(date(2026, 10, 1))),
+            progress(completed=at(date(2026, 10, 2))),
+            TrainingStatus.COMPLETED,
+        ),
+    ],
+)
+def test_status_rules(req, prog, expected):
+    assert status_for(req, prog, TODAY)[0] is expected
+
+
+# --- The SENCO's mandatory qualification -------------------------------------------------------------
+
+
+def qual(kind, status, started):
+    return statutory.SencoQualification(kind, status, started)
+
+
+@pytest.mark.parametrize(
+    ("appointed", "held", "state", "words"),
+    [
+        (date(2008, 1, 1), [], statutory.CheckState.MET, "before 1 September 2009"),
+        (date(2025, 1, 1), [qual("npq_senco", "completed", date(2025, 2, 1))], statutory.CheckState.MET, "NPQ"),
+        (date(2023, 1, 1), [qual("nasenco", "completed", date(2023, 2, 1))], statutory.CheckState.MET, "NASENCO"),
+        (date(2024, 3, 1), [qual("nasenco", "enrolled", date(2024, 5, 1))], statutory.CheckState.MET, "NASENCO"),
+        (date(2025, 1, 1), [qual("npq_senco", "enrolled", date(2025, 3, 1))], statutory.CheckState.MET, "NPQ"),
+        (
+            date(2025, 1, 1),
+            [qual("nasenco", "enrolled", date(2025, 3, 1))],
+            statutory.CheckState.AT_RISK,
+            "does not count",
+        ),
+        (date(2025, 6, 1), [], statutory.CheckState.AT_RISK, "Not yet enrolled"),
+        (date(2023, 9, 1), [], statutory.CheckState.NOT_MET, "was due by 1 September 2026"),
+        (
+            date(2023, 12, 1),
+            [qual("npq_senco", "enrolled", date(2024, 10, 1))],
+            statutory.CheckState.AT_RISK,
+            "1 December 2026",
+        ),
+    ],
+)
+def test_senco_qualification_rules(appointed, held, state, words):
+    found, evidence, red_on = statutory.qualification_check(appointed, held, TODAY)
+    assert found is state, evidence
+    assert words in evidence
+    if appointed >= date(2009, 9, 1) and state is not statutory.CheckState.MET:
+        assert red_on == date(appointed.year + 3, appointed.month, appointed.day)
+
+
+# --- The dashboard through the pages -----------------------------------------------------------------
+
+
+@pytest.fixture
+def school_with_staff(app, make_school, make_person):
+    school = make_school("Dashboard Primary")
+    head = make_person(school, Role.HEADTEACHER, name="Hana Head")
+    new_ta = make_person(
+        school, Role.TEACHING_ASSISTANT, name="Tia Newstart", started_on=date.today() - timedelta(days=10)
+    )
+    old_ta = make_person(school, Role.TEACHING_ASSISTANT, name="Tom Oldhand", started_on=date(2024, 9, 1))
+    teacher = make_person(school, Role.TEACHER, name="Tess Teacher", started_on=date(2024, 9, 1))
+    leader = app.test_client()
+    sign_in(leader, head)
+    return school, leader, {"head": head, "new_ta": new_ta, "old_ta": old_ta, "teacher": teacher}
+
+
+def complete(user: User, module_id: str, when: datetime | None = None):
+    db.session.add(
+        ModuleProgress(
+            user_id=user.id,
+            module_id=module_id,
+            reading_version="v",
+            pages_read=["x"],
+            completed_at=when or datetime.now(UTC),
+            completed_version="v",
+        )
+    )
+    db.session.commit()
+
+
+def test_the_dashboard_shows_everyone_against_their_requirements(app, school_with_staff):
+    _school, leader, people = school_with_staff
+    complete(people["old_ta"], "send-essentials")
+    page = leader.get("/leaders/staff-training").get_data(as_text=True)
+    for person in people.values():
+        assert person.name in page
+    assert ("Overdue" in page and "Completed" in page and "Due soon" in page) or "Not started" in page
+    assert "Statutory checks" in page
+    assert "Nobody at the school currently has the SENCO role" in page
+
+    overdue = leader.get("/leaders/staff-training?status=overdue").get_data(as_text=True)
+    assert "Tom Oldhand" in overdue and "Tia Newstart" not in overdue
+    searched = leader.get("/leaders/staff-training?search=tess").get_data(as_text=True)
+    assert "Tess Teacher" in searched and "Tom Oldhand" not in searched
+    by_role = leader.get("/leaders/staff-training?role=teaching_assistant").get_data(as_text=True)
+    assert "Tia Newstart" in by_role and "Tess Teacher" not in by_role
+
+
+def test_the_csv_is_exactly_what_is_on_screen(app, school_with_staff):
+    _, leader, _ = school_with_staff
+    query = "?role=teaching_assistant&sort=-name"
+    page = leader.get(f"/leaders/staff-training{query}").get_data(as_text=True)
+    response = leader.get(f"/leaders/staff-training.csv{query}")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    names_on_screen = re.findall(
+        r'<th scope="row" class="govuk-table__header">'
+        r'<a class="govuk-link" href="/leaders/staff-training/\d+">([^<]+)</a>',
+        page,
+    )
+    assert [row[0] for row in rows[1:]] == names_on_screen == ["Tom Oldhand", "Tia Newstart"]
+    headers_on_screen = re.findall(
+        r'<th scope="col" class="govuk-table__header">([^<]+)</th>', page.split("2 people</caption>")[1]
+    )
+    assert rows[0][2:] == headers_on_screen[1:]
+    assert "Overdue" in rows[1][2]
+
+
+def test_csv_cells_cannot_run_as_formulas(app, make_school, make_person):
+    school = make_school()
+    head = make_person(school, Role.HEADTEACHER)
+    make_person(school, Role.TEACHER, name='=HYPERLINK("http://evil")')
+    leader = app.test_client()
+    sign_in(leader, head)
+    body = leader.get("/leaders/staff-training.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+
+
+def test_an_empty_filter_says_so(school_with_staff):
+    _, leader, _ = school_with_staff
+    page = leader.get("/leaders/staff-training?search=nobody-called-this").get_data(as_text=True)
+    assert "Nobody matches these filters" in page
+    assert leader.get("/leaders/staff-training.csv?search=nobody-called-this").status_code == 200
+
+
+def test_a_persons_training_page_and_another_schools_person(app, school_with_staff, make_school, make_person):
+    _, leader, people = school_with_staff
+    page = leader.get(f"/leaders/staff-training/{people['old_ta'].id}").get_data(as_text=True)
+    assert "Tom Oldhand: training" in page and "Overdue" in page
+    stranger = make_person(make_school(), Role.TEACHER)
+    assert leader.get(f"/leaders/staff-training/{stranger.id}").status_code == 404
+
+
+def test_learners_and_governors_cannot_see_the_dashboard(app, school_with_staff, make_person):
+    school, _, _people = school_with_staff
+    for role in (Role.TEACHING_ASSISTANT, Role.GOVERNOR):
+        client = app.test_client()
+        sign_in(client, make_person(school, role))
+        assert client.get("/leaders/staff-training").status_code == 403
+        assert client.get("/leaders/assign").status_code == 403
+        assert client.get("/leaders/requirements").status_code == 403
+    governor = app.test_client()
+    sign_in(governor, make_person(school, Role.GOVERNOR))
+    assert governor.get("/leaders/board-report").status_code == 200
+
+
+def count_queries(app, fn) -> int:
+    statements = []
+
+    def count(*args, **kwargs):
+        statements.append(args[2])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            fn()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_dashboard_and_organisation_view_query_counts_do_not_grow(app, make_school, make_person, make_organisation):
+    from app.services.organisation_summary import organisation_summary
+
+    organisation = make_organisation("Counting Borough")
+    small = make_school("Small", organisation=organisation)
+    large = make_school("Large", organisation=organisation)
+    for school, size in ((small, 3), (large, 30)):
+        make_person(school, Role.HEADTEACHER)
+        make_person(school, Role.SENCO)
+        for number in range(size):
+            person = make_person(school, Role.TEACHING_ASSISTANT if number % 2 else Role.TEACHER)
+            if number % 3 == 0:
+                complete(person, "send-essentials")
+    catalogue = app.extensions["catalogue"]
+    small_count = count_queries(app, lambda: build_dashboard(catalogue, small.id))
+    large_count = count_queries(app, lambda: build_dashboard(catalogue, large.id))
+    assert small_count == large_count <= 6
+    one = count_queries(app, lambda: organisation_summary(catalogue, organisation))
+    make_school("Third", organisation=organisation)
+    for _ in range(10):
+        make_person(db.session.get(type(large), large.id), Role.TEACHER)
+    more = count_queries(app, lambda: organisation_summary(catalogue, organisation))
+    assert one == more <= 12
+
+
+# --- Assignments ---------------------------------------------------------------------------------
+
+
+def assign(leader, data):
+    page = leader.get("/leaders/assign")
+    body = page.get_data(as_text=True)
+    form = MultiDict(data)
+    form["csrf_token"] = csrf_token_from(page)
+    form.setdefault("once", re.search(r'name="once" type="hidden" value="([^"]+)"', body).group(1))
+    return leader.post("/leaders/assign", data=form), form
+
+
+def test_assigning_a_module_to_every_teaching_assistant_emails_them_once(app, school_with_staff):
+    _school, leader, people = school_with_staff
+    due = date.today() + timedelta(days=30)
+    data = [
+        ("modules", "ta-group-work"),
+        ("audience", "role"),
+        ("role", "teaching_assistant"),
+        ("due_on", str(due.day)),
+        ("due_on", str(due.month)),
+        ("due_on", str(due.year)),
+        ("note", "Before the spring term, please."),
+    ]
+    response, form = assign(leader, data)
+    assert response.status_code == 302
+    # The same form again: a double click, or the back button.
+    assert leader.post("/leaders/assign", data=form).status_code == 302
+    assignments = db.session.scalars(select(Assignment)).all()
+    assert sorted(a.user_id for a in assignments) == sorted([people["new_ta"].id, people["old_ta"].id])
+    emails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "training_assigned")).all()
+    assert sorted(m.to_address for m in emails) == sorted([people["new_ta"].email, people["old_ta"].email])
+    assert "Supporting learning in group work" in emails[0].body_text and "spring term" in emails[0].body_text
+    page = leader.get("/leaders/staff-training").get_data(as_text=True)
+    assert "assigned" in page
+    # The person sees it in their emails.
+    ta_client = app.test_client()
+    sign_in(ta_client, people["new_ta"])
+    assert "Training assigned to you" in ta_client.get("/training/emails").get_data(as_text=True)
+
+
+def test_assignment_errors_keep_input_and_save_nothing(app, school_with_staff):
+    _school, leader, people = school_with_staff
+    past = date.today() - timedelta(days=3)
+    response, _ = assign(
+        leader,
+        [
+            ("modules", "senco"),
+            ("audience", "person"),
+            ("person", str(people["teacher"].id)),
+            ("due_on", str(past.day)),
+            ("due_on", str(past.month)),
+            ("due_on", str(past.year)),
+            ("note", "Kept note"),
+        ],
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<title>Error: Assign training" in body
+    assert "The due date must be today or in the future" in body
+    assert "Kept note" in body
+    # Someone who has left.
+    membership = db.session.scalars(select(Membership).where(Membership.user_id == people["teacher"].id)).one()
+    membership.ended_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    future = date.today() + timedelta(days=3)
+    response, _ = assign(
+        leader,
+        [
+            ("modules", "senco"),
+            ("audience", "person"),
+            ("person", str(people["teacher"].id)),
+            ("due_on", str(future.day)),
+            ("due_on", str(future.month)),
+            ("due_on", str(future.year)),
+        ],
+    )
+    assert "they may have left" in response.get_data(as_text=True)
+    missing, _ = assign(leader, [("audience", "role")])
+    assert "Select at least one module" in missing.get_data(as_text=True)
+    assert db.session.scalars(select(Assignment)).all() == []
+
+
+# --- Requirements ----------------------------------------------------------------------------------
+
+
+def test_changing_a_requirement_is_recorded_and_a_refresh_marks_older_completions(app, school_with_staff):
+    _school, leader, people = school_with_staff
+    complete(people["teacher"], "class-teacher", datetime.now(UTC) - timedelta(days=30))
+    page = leader.get("/leaders/requirements")
+    response = leader.post(
+        "/leaders/requirements",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "role": "teacher",
+            "module": "senco",
+            "required": "yes",
+            "window_days": "30",
+            "save": "Save requirement",
+        },
+    )
+    assert response.status_code == 302
+    body = leader.get("/leaders/requirements").get_data(as_text=True)
+    assert "required, within 30 days" in body
+    dashboard = leader.get("/leaders/staff-training").get_data(as_text=True)
+    assert "The special educational needs co-ordinator (SENCO)" in dashboard
+
+    response = leader.post(
+        "/leaders/requirements",
+        data={"csrf_token": csrf_token_from(page), "changed_module": "class-teacher", "refresh": "x"},
+    )
+    assert response.status_code == 302
+    dashboard = leader.get(f"/leaders/staff-training/{people['teacher'].id}").get_data(as_text=True)
+    assert "Done on an older version" in dashboard
+
+
+def test_a_window_of_zero_days_is_refused(school_with_staff):
+    _, leader, _ = school_with_staff
+    page = leader.get("/leaders/requirements")
+    response = leader.post(
+        "/leaders/requirements",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "role": "teacher",
+            "module": "senco",
+            "required": "yes",
+            "window_days": "0",
+            "save": "Save requirement",
+        },
+    )
+    assert response.status_code == 200
+    assert "The window must be between 1 and 730 days" in response.get_data(as_text=True)
+
+
+# --- Statutory checks through the dashboard ------------------------------------------------------------
+
+
+def test_statutory_checks_for_a_school(app, make_school, make_person):
+    school = make_school()
+    head = make_person(school, Role.HEADTEACHER)
+    senco = make_person(school, Role.SENCO, Role.TEACHER, name="Sam Senco", started_on=date(2025, 1, 6))
+    send_governor = make_person(school, Role.SEND_GOVERNOR, name="Gil Governor")
+    catalogue = app.extensions["catalogue"]
+
+    def checks():
+        db.session.expire_all()
+        dashboard = build_dashboard(catalogue, school.id)
+        return {check.id: check for check in statutory.run_checks(catalogue, school, dashboard)}
+
+    found = checks()
+    assert found["senco-designated"].state is statutory.CheckState.NOT_MET
+    assert "Not recorded as a qualified teacher: Sam Senco" in found["senco-designated"].evidence
+    assert found["senco-qualification"].state is statutory.CheckState.AT_RISK
+    assert found["senco-qualification"].red_on == date(2028, 1, 6)
+    assert found["send-governor"].state is statutory.CheckState.AT_RISK
+
+    senco.qualified_teacher = True
+    db.session.commit()
+    append_entry(
+        user_id=senco.id,
+        kind=EntryKind.EXTERNAL_CPD_RECORDED,
+        payload={
+            "title": "NPQ for SENCOs",
+            "date": "2025-02-01",
+            "minutes": 60,
+            "category": "qualification",
+            "qualification": {"kind": "npq_senco", "status": "completed", "completed_on": "2026-10-01"},
+        },
+    )
+    db.session.commit()
+    complete(send_governor, "send-governor")
+    found = checks()
+    assert found["senco-designated"].state is statutory.CheckState.MET
+    assert found["senco-qualification"].state is statutory.CheckState.MET
+    assert found["send-governor"].state is statutory.CheckState.MET
+    assert head.id
+
+
+def test_corrected_and_rejected_qualifications(app, make_school, make_person):
+    senco = make_person(make_school(), Role.SENCO)
+
+    def record(kind, payload):
+        entry = append_entry(user_id=senco.id, kind=kind, payload=payload)
+        db.session.commit()
+        return entry
+
+    qualification = {"kind": "nasenco", "status": "enrolled", "completed_on": None}
+    original = record(
+        EntryKind.EXTERNAL_CPD_RECORDED, {"title": "NASENCO", "date": "2024-03-01", "qualification": qualification}
+    )
+    corrected = record(
+        EntryKind.ENTRY_CORRECTED,
+        {
+            "title": "NPQ",
+            "date": "2025-03-01",
+            "refers_to_entry": original.id,
+            "qualification": {"kind": "npq_senco", "status": "enrolled", "completed_on": None},
+        },
+    )
+    [held] = statutory.senco_qualifications([senco.id])[senco.id]
+    assert held.kind == "npq_senco", "a correction replaces the entry it corrects"
+    record(EntryKind.ENTRY_REJECTED, {"refers_to_entry": corrected.id, "comment": "No evidence of enrolment"})
+    assert statutory.senco_qualifications([senco.id])[senco.id] == []
+
+
+# --- Reminders -------------------------------------------------------------------------------------
+
+
+def test_reminders_are_sent_once_however_often_the_job_runs(app, school_with_staff):
+    _, _, people = school_with_staff
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["send-reminders"])
+    assert first.exit_code == 0, first.output
+    queued = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "training_reminder")).all()
+    recipients = {m.to_address for m in queued}
+    assert people["old_ta"].email in recipients and people["teacher"].email in recipients
+    assert people["head"].email in {
+        m.to_address for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "weekly_digest"))
+    }
+    second = runner.invoke(args=["send-reminders"])
+    assert "Reminders queued: 0; weekly digests: 0" in second.output
+    db.session.expire_all()
+    assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "training_reminder")).all()) == len(
+        queued
+    )
+    # A week later, the overdue reminders go again; nothing else does.
+    later = runner.invoke(args=["send-reminders", "--today", (date.today() + timedelta(days=7)).isoformat()])
+    assert "Reminders queued: 0" not in later.output
+    assert db.session.scalars(select(ReminderSent)).first() is not None
+
+
+# --- The board report and the organisation view ------------------------------------------------------
+
+
+def test_the_board_report_counts_staff_and_names_governors(app, school_with_staff, make_person):
+    school, leader, _people = school_with_staff
+    governor = make_person(school, Role.GOVERNOR, name="Gwen Governor")
+    page = leader.get("/leaders/board-report").get_data(as_text=True)
+    assert "SEND report for the governing board" in page
+    assert "Gwen Governor" in page
+    assert "Tom Oldhand" not in page and "Tia Newstart" not in page
+    response = leader.get("/leaders/board-report.pdf")
+    assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
+    assert governor.id
+
+
+def test_the_organisation_view_shows_aggregates_and_no_names(app, make_school, make_person, make_organisation):
+    borough = make_organisation("Aggregate Borough")
+    other = make_organisation("Elsewhere Borough")
+    first = make_school("Alpha Primary", organisation=borough)
+    second = make_school("Beta Primary", organisation=borough)
+    outside = make_school("Gamma Primary", organisation=other)
+    names = []
+    for school in (first, second, outside):
+        for role in (Role.HEADTEACHER, Role.SENCO, Role.TEACHER):
+            person = make_person(school, role, name=f"Named {role.value} at {school.name}")
+            names.append(person.name)
+    complete(
+        db.session.scalars(select(User).where(User.name == "Named teacher at Alpha Primary")).one(), "send-essentials"
+    )
+    officer = make_person(None, Role.LA_OFFICER, organisation=borough)
+    client = app.test_client()
+    sign_in(client, officer)
+    page = client.get("/organisation/schools").get_data(as_text=True)
+    assert "Alpha Primary" in page and "Beta Primary" in page and "Gamma Primary" not in page
+    for name in names:
+        assert name not in page
+    compared = client.get(f"/organisation/schools?school={second.id}").get_data(as_text=True)
+    table = compared.split("Training completed</h2>")[1].split("</table>")[0]
+    assert "Beta Primary" in table and "Alpha Primary" not in table
+    exported = client.get(f"/organisation/schools.csv?school={first.id}&school={second.id}").get_data(as_text=True)
+    assert exported.splitlines()[0] == "Measure,Alpha Primary,Beta Primary"
+    for name in names:
+        assert name not in exported
+    # Staff of a school never see the organisation view.
+    head_client = app.test_client()
+    sign_in(
+        head_client, db.session.scalars(select(User).where(User.name == "Named headteacher at Alpha Primary")).one()
+    )
+    assert head_client.get("/organisation/schools").status_code == 403
