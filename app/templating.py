@@ -2,7 +2,6 @@
 
 from flask import request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from app.main.forms import SwitchContextForm
@@ -28,7 +27,6 @@ def register_template_helpers(app) -> None:
         return {
             "current_context": context,
             "switch_form": switch_form,
-            "sign_out_form": FlaskForm(),
             "current_path": request.full_path.rstrip("?"),
             "Permission": Permission,
         }
