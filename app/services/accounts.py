@@ -122,21 +122,26 @@ def invite_person(
         subject_user_id=user.id,
         details={"role": role.value},
     )
-    if user.has_password:
-        email.queue_email(
-            kind="role_added",
-            to=user.email,
-            template="role_added",
-            user_id=user.id,
-            name=user.name,
-            school=school.name,
-            role=role.label,
-            inviter=invited_by.name if invited_by else school.name,
-            sign_in_link=current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in"),
-        )
-    else:
-        send_invitation(user, school=school, role=role, inviter=invited_by)
+    tell_about_new_role(user, school=school, role=role, inviter=invited_by)
     return membership
+
+
+def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User | None) -> None:
+    """Email someone given a role: a note if they already have an account, an invitation if not."""
+    if not user.has_password:
+        send_invitation(user, school=school, role=role, inviter=inviter)
+        return
+    email.queue_email(
+        kind="role_added",
+        to=user.email,
+        template="role_added",
+        user_id=user.id,
+        name=user.name,
+        school=school.name,
+        role=role.label,
+        inviter=inviter.name if inviter else school.name,
+        sign_in_link=current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in"),
+    )
 
 
 def send_invitation(user: User, *, school: School, role: Role, inviter: User | None) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import abort, current_app, url_for
+from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.content.model import Catalogue
 from app.extensions import db
 from app.models import SCHOOL_ROLES, AuditAction, Membership, ModuleProgress, Role, School, User
-from app.services import accounts, data_protection, email
+from app.services import accounts, data_protection
 
 
 @dataclass(frozen=True)
@@ -219,20 +219,7 @@ def rejoin(*, school: School, person: PersonInSchool, role: Role, started_on: da
     db.session.add(membership)
     if not user.active:
         accounts.reactivate(user)
-    if user.has_password:
-        email.queue_email(
-            kind="role_added",
-            to=user.email,
-            template="role_added",
-            user_id=user.id,
-            name=user.name,
-            school=school.name,
-            role=role.label,
-            inviter=by.name,
-            sign_in_link=current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in"),
-        )
-    else:
-        accounts.send_invitation(user, school=school, role=role, inviter=by)
+    accounts.tell_about_new_role(user, school=school, role=role, inviter=by)
     data_protection.record_event(
         AuditAction.REJOINED,
         school_id=school.id,

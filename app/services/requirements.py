@@ -94,6 +94,41 @@ def _setting_values(setting: RequirementSetting | None) -> dict:
     }
 
 
+def _setting(school_id: int, role: str, module_id: str) -> RequirementSetting | None:
+    return db.session.scalars(
+        select(RequirementSetting).where(
+            RequirementSetting.school_id == school_id,
+            RequirementSetting.role == role,
+            RequirementSetting.module_id == module_id,
+        )
+    ).first()
+
+
+def _save_setting(*, school_id: int, role: str, module_id: str, changed_by_id: int, change) -> RequirementSetting:
+    """Apply `change` to the school's setting for the role and module (made if new) and log before and after."""
+    setting = _setting(school_id, role, module_id)
+    before = _setting_values(setting)
+    if setting is None:
+        setting = RequirementSetting(school_id=school_id, role=role, module_id=module_id, required=True)
+        db.session.add(setting)
+    change(setting)
+    setting.updated_by_id = changed_by_id
+    setting.updated_at = utcnow()
+    db.session.flush()
+    db.session.add(
+        RequirementChange(
+            school_id=school_id,
+            role=role,
+            module_id=module_id,
+            before=before,
+            after=_setting_values(setting),
+            changed_by_id=changed_by_id,
+        )
+    )
+    db.session.flush()
+    return setting
+
+
 def change_requirement(
     *,
     catalogue: Catalogue,
@@ -112,35 +147,15 @@ def change_requirement(
         raise RequirementProblem("Choose a role from the list")
     if window_days is not None and window_days < 1:
         raise RequirementProblem("The window must be at least 1 day")
-    setting = db.session.scalars(
-        select(RequirementSetting).where(
-            RequirementSetting.school_id == school_id,
-            RequirementSetting.role == role,
-            RequirementSetting.module_id == module_id,
-        )
-    ).first()
-    before = _setting_values(setting)
-    if setting is None:
-        setting = RequirementSetting(school_id=school_id, role=role, module_id=module_id, updated_by_id=changed_by_id)
-        db.session.add(setting)
-    setting.required = required
-    setting.window_days = window_days
-    setting.renew_every_months = renew_every_months
-    setting.updated_by_id = changed_by_id
-    setting.updated_at = utcnow()
-    db.session.flush()
-    db.session.add(
-        RequirementChange(
-            school_id=school_id,
-            role=role,
-            module_id=module_id,
-            before=before,
-            after=_setting_values(setting),
-            changed_by_id=changed_by_id,
-        )
+
+    def change(setting: RequirementSetting) -> None:
+        setting.required = required
+        setting.window_days = window_days
+        setting.renew_every_months = renew_every_months
+
+    return _save_setting(
+        school_id=school_id, role=role, module_id=module_id, changed_by_id=changed_by_id, change=change
     )
-    db.session.flush()
-    return setting
 
 
 def require_refresh(*, catalogue: Catalogue, school_id: int, module_id: str, changed_by_id: int) -> int:
@@ -148,43 +163,20 @@ def require_refresh(*, catalogue: Catalogue, school_id: int, module_id: str, cha
     if module_id not in catalogue.modules:
         raise RequirementProblem("Choose a module from the list")
     now = utcnow()
-    affected = 0
-    for role, requirements in school_requirements(catalogue, school_id).items():
-        for requirement in requirements:
-            if requirement.module_id != module_id:
-                continue
-            setting = db.session.scalars(
-                select(RequirementSetting).where(
-                    RequirementSetting.school_id == school_id,
-                    RequirementSetting.role == role,
-                    RequirementSetting.module_id == module_id,
-                )
-            ).first()
-            before = _setting_values(setting)
-            if setting is None:
-                setting = RequirementSetting(
-                    school_id=school_id, role=role, module_id=module_id, required=True, updated_by_id=changed_by_id
-                )
-                db.session.add(setting)
-            setting.refresh_required_since = now
-            setting.updated_by_id = changed_by_id
-            setting.updated_at = now
-            db.session.flush()
-            db.session.add(
-                RequirementChange(
-                    school_id=school_id,
-                    role=role,
-                    module_id=module_id,
-                    before=before,
-                    after=_setting_values(setting),
-                    changed_by_id=changed_by_id,
-                )
-            )
-            affected += 1
-    if not affected:
+    roles = [
+        role
+        for role, requirements in school_requirements(catalogue, school_id).items()
+        if any(requirement.module_id == module_id for requirement in requirements)
+    ]
+    if not roles:
         raise RequirementProblem("No role at this school must complete that module")
-    db.session.flush()
-    return affected
+
+    def change(setting: RequirementSetting) -> None:
+        setting.refresh_required_since = now
+
+    for role in roles:
+        _save_setting(school_id=school_id, role=role, module_id=module_id, changed_by_id=changed_by_id, change=change)
+    return len(roles)
 
 
 def requirement_changes(school_id: int, limit: int = 50) -> list[RequirementChange]:
