@@ -13,7 +13,7 @@ from app.models import AttemptStatus
 from app.permissions import Permission, current_context, current_school, requires
 from app.quiz import bp
 from app.quiz.forms import ExtraAttemptsForm
-from app.services import people, quizzes
+from app.services import learning, people, quizzes
 
 
 def _quiz_module_or_404(module_id: str) -> Module:
@@ -229,8 +229,6 @@ def show_attempt(module_id: str, attempt_id: int):
 
 
 def _completed(module: Module) -> bool:
-    from app.services import learning
-
     progress = learning.progress_for(current_user.id, [module.id]).get(module.id)
     return learning.status_of(module, progress) is learning.ModuleStatus.COMPLETED
 
