@@ -29,3 +29,8 @@ class ModuleProgress(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_version: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def started(self) -> bool:
+        """Whether any page has been read (the staff dashboard's "in progress")."""
+        return bool(self.pages_read) or self.last_page_slug is not None

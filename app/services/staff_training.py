@@ -97,7 +97,7 @@ def status_for(
         return TrainingStatus.OVERDUE, requirement.due_on
     if requirement.due_on <= today + timedelta(days=DUE_SOON_DAYS):
         return TrainingStatus.DUE_SOON, requirement.due_on
-    if progress is not None and progress.pages_read:
+    if progress is not None and progress.started:
         return TrainingStatus.IN_PROGRESS, requirement.due_on
     return TrainingStatus.NOT_STARTED, requirement.due_on
 
@@ -107,7 +107,7 @@ class ProgressFacts:
     """What the statuses need to know of a person's progress on a module (a ModuleProgress will do too)."""
 
     completed_at: datetime | None
-    pages_read: list[str]
+    started: bool
 
 
 @dataclass(frozen=True)
@@ -213,11 +213,16 @@ def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | 
             assignments[(assignment.school_id, assignment.user_id)].append(assignment)
         # Only the columns the statuses need, as plain rows: thousands of full ORM objects per page
         # were most of a large school's dashboard time.
+        # "Started" is whether a page has been read (last_page_slug is set with the first one), so the
+        # JSON list of pages read is never decoded here.
         query = select(
-            ModuleProgress.user_id, ModuleProgress.module_id, ModuleProgress.completed_at, ModuleProgress.pages_read
+            ModuleProgress.user_id,
+            ModuleProgress.module_id,
+            ModuleProgress.completed_at,
+            ModuleProgress.last_page_slug.is_not(None).label("started"),
         ).where(ModuleProgress.user_id.in_(_members_of(school_ids)))
         progress = {
-            (row.user_id, row.module_id): ProgressFacts(row.completed_at, row.pages_read)
+            (row.user_id, row.module_id): ProgressFacts(row.completed_at, bool(row.started))
             for row in db.session.execute(query)
         }
     order = {module_id: index for index, module_id in enumerate(catalogue.modules)}

@@ -264,7 +264,15 @@ def person_history(
 
 
 def build_rows(
-    *, schools: int, staff: int, entries: int, password_hash: str, seed: int, today: date, catalogue: Any = None
+    *,
+    schools: int,
+    staff: int,
+    entries: int,
+    password_hash: str,
+    seed: int,
+    today: date,
+    catalogue: Any = None,
+    large_school: int | None = None,
 ) -> tuple[Rows, list[int]]:
     """Every row to insert, plus the ids of the people given one more entry through append_entry."""
     rng = random.Random(seed)
@@ -325,9 +333,13 @@ def build_rows(
                 "created_at": now,
             }
         )
-        people = [(key, roles, None) for key, roles in plan]
+        # The first school can be a large one (a school of 300, say), for the leaders' dashboard at scale.
+        school_plan, school_leavers = plan, leavers
+        if large_school and number == 1:
+            school_plan, school_leavers = staff_plan(large_school), max(1, round(large_school * 0.03))
+        people = [(key, roles, None) for key, roles in school_plan]
         people += [
-            (f"leaver{n}", ["teaching_assistant"], today - timedelta(days=30 * n)) for n in range(1, leavers + 1)
+            (f"leaver{n}", ["teaching_assistant"], today - timedelta(days=30 * n)) for n in range(1, school_leavers + 1)
         ]
         for key, roles, ended in people:
             # A few TAs and teachers have been invited but not yet chosen a password (never ta1 or
@@ -438,6 +450,7 @@ def generate(
     password: str,
     seed: int = 1,
     verify_sample: int = 200,
+    large_school: int | None = None,
 ) -> dict[str, Any]:
     """Rebuild the benchmark database from nothing and fill it. Returns counts and timings."""
     from flask_migrate import upgrade
@@ -475,6 +488,7 @@ def generate(
             seed=seed,
             today=date.today(),
             catalogue=app.extensions.get("catalogue"),
+            large_school=large_school,
         )
         timings["build rows and hashes"] = time.perf_counter() - mark
 
@@ -547,6 +561,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help=f"({DEFAULT_DATABASE_URL})")
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="the password every account shares")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--large-school", type=int, default=300, help="staff at the first school, a large one (300; 0 for none)"
+    )
     args = parser.parse_args(argv)
     print(f"Generating {args.schools} schools x {args.staff} staff into {make_url(args.database_url)!r}")
     summary = generate(
@@ -556,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
         entries=args.entries,
         password=args.password,
         seed=args.seed,
+        large_school=args.large_school or None,
     )
     print(
         f"{summary['people']} people, {summary['memberships']} memberships, "
