@@ -13,40 +13,27 @@ from sqlalchemy import select
 from app.content.model import Catalogue
 from app.extensions import db
 from app.models import Assignment, Membership, ModuleProgress, RequirementSetting, Role, School, User
-from app.services import ledger
-from app.services.ledger import EntryKind
+from app.services.learning import record_module_completion
 
 DEMO_NEW_TA = ("new-ta@oakfield.example.org", "Nia Newstart")
 
 
 def _complete(catalogue: Catalogue, user: User, school: School, module_id: str, on: date) -> None:
-    """A completion as the reader and quiz would record it: the ledger entry and the projection row."""
+    """A completion as the reader and quiz record it, dated in the past: the projection row and the ledger entry."""
     module = catalogue.modules[module_id]
     when = datetime.combine(on, time(15, 30), tzinfo=UTC)
-    ledger.append_entry(
+    progress = ModuleProgress(
         user_id=user.id,
-        school_id=school.id,
-        kind=EntryKind.MODULE_COMPLETED,
-        subject_id=module.id,
-        subject_version=module.version,
-        payload={"minutes": module.minutes, "title": module.title},
-        occurred_at=when,
-        recorded_by_id=user.id,
-        dedupe_key=f"module_completed:{module.id}:{module.version}",
+        module_id=module.id,
+        reading_version=module.version,
+        pages_read=list(module.page_slugs),
+        last_page_slug=module.page_slugs[-1],
+        started_at=when - timedelta(days=1),
+        updated_at=when,
     )
-    db.session.add(
-        ModuleProgress(
-            user_id=user.id,
-            module_id=module.id,
-            reading_version=module.version,
-            pages_read=list(module.page_slugs),
-            last_page_slug=module.page_slugs[-1],
-            started_at=when - timedelta(days=1),
-            updated_at=when,
-            completed_at=when,
-            completed_version=module.version,
-        )
-    )
+    db.session.add(progress)
+    db.session.flush()
+    record_module_completion(user_id=user.id, school_id=school.id, module=module, progress=progress, occurred_at=when)
 
 
 def _reading(catalogue: Catalogue, user: User, module_id: str, pages: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -172,8 +173,18 @@ def _requirements_met(catalogue: Catalogue, user_id: int, module: Module, progre
     return not completion_needs_quiz(catalogue, module) or has_passed_quiz(user_id, module.id)
 
 
-def record_module_completion(*, user_id: int, school_id: int | None, module: Module, progress: ModuleProgress):
-    """Append `module_completed` (once per module version, whatever the retries) and update the projection."""
+def record_module_completion(
+    *,
+    user_id: int,
+    school_id: int | None,
+    module: Module,
+    progress: ModuleProgress,
+    occurred_at: datetime | None = None,
+):
+    """Append `module_completed` (once per module version, whatever the retries) and update the projection.
+
+    `occurred_at` is now unless given (demo data records completions in the past).
+    """
     entry = ledger.append_entry(
         user_id=user_id,
         school_id=school_id,
@@ -181,6 +192,7 @@ def record_module_completion(*, user_id: int, school_id: int | None, module: Mod
         subject_id=module.id,
         subject_version=module.version,
         payload={"minutes": module.minutes, "title": module.title},
+        occurred_at=occurred_at,
         recorded_by_id=user_id,
         dedupe_key=f"module_completed:{module.id}:{module.version}",
     )
