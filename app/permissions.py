@@ -2,8 +2,9 @@
 
 Every view is either marked public with `@public` or protected with `@requires(...)`; a test walks
 the url_map and fails for any endpoint that is neither. A person's permissions come from the roles
-they hold in the school (or organisation) they are working in now: the "context", chosen in the
-header's switcher and kept in the session.
+they hold in the school (or organisation) they are working in now, and from any office they hold
+there with a governor role (the chair of governors): the "context", chosen in the header's switcher
+and kept in the session.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_PERSONAL_DATA = "manage_personal_data"
     # Self-assessment on the key questions: answering (rounds one is invited to, private reflection);
-    # opening and leading a round (which sets: ROUND_OPENERS below); reading the school's agreed
-    # positions, trend and board report (never anyone's own answers: only a round's lead sees those).
+    # opening and leading a round (which sets: ROUND_OPENERS below, for a role or an office); reading
+    # the school's agreed positions, trend and board report (never anyone's own answers: only a
+    # round's lead sees those).
     ANSWER_KEY_QUESTIONS = "answer_key_questions"
     LEAD_SELF_ASSESSMENT = "lead_self_assessment"
     VIEW_SELF_ASSESSMENT = "view_self_assessment"
@@ -82,7 +84,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HEADTEACHER: frozenset(
         _LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD | _ADMINISTRATION | {Permission.MANAGE_REQUIREMENTS}
     ),
-    # The board reads the school's self-assessment; the SEND governor leads its own set (ROUND_OPENERS).
+    # The board reads the school's self-assessment; the SEND governor leads its own set (ROUND_OPENERS),
+    # as does the chair of governors (an office: OFFICE_PERMISSIONS).
     Role.GOVERNOR: frozenset(_LEARNER | {Permission.VIEW_SELF_ASSESSMENT, Permission.VIEW_BOARD_REPORT}),
     Role.SEND_GOVERNOR: frozenset(_LEARNER | _SELF_ASSESSMENT_LEAD | {Permission.VIEW_BOARD_REPORT}),
     # Admins keep the staff list; they are not assumed to take the SEND training themselves.
@@ -90,22 +93,45 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),
 }
 
-# Which roles may open (and so lead) a self-assessment round on each key-question set. The board's
-# set is the SEND governor's and the headteacher's; the chair of governors joins them once governors'
-# offices are recorded. A set the content adds that is not named here is opened by the school's leaders.
-ROUND_OPENERS: dict[str, frozenset[Role]] = {
-    "governance": frozenset({Role.HEADTEACHER, Role.SEND_GOVERNOR}),
+
+class Office(enum.StrEnum):
+    """An office on a school's governing board, held with a governor role (`Membership.is_chair`)."""
+
+    CHAIR_OF_GOVERNORS = "chair_of_governors"
+
+
+# Governor roles whose membership can carry an office.
+_BOARD_ROLES = frozenset({Role.GOVERNOR, Role.SEND_GOVERNOR})
+
+# What an office adds to the roles its holder has at that school. The chair leads the board's own
+# self-assessment, and only that set: ROUND_OPENERS names the office for governance alone.
+OFFICE_PERMISSIONS: dict[Office, frozenset[Permission]] = {
+    Office.CHAIR_OF_GOVERNORS: frozenset({Permission.LEAD_SELF_ASSESSMENT}),
+}
+
+# Which roles and offices may open (and so lead) a self-assessment round on each key-question set.
+# The board's set is the headteacher's, the SEND governor's and the chair of governors'. A set the
+# content adds that is not named here is opened by the school's leaders.
+ROUND_OPENERS: dict[str, frozenset[Role | Office]] = {
+    "governance": frozenset({Role.HEADTEACHER, Role.SEND_GOVERNOR, Office.CHAIR_OF_GOVERNORS}),
     "leadership": frozenset({Role.HEADTEACHER, Role.SENCO}),
     "ta-deployment": frozenset({Role.HEADTEACHER, Role.SENCO}),
     "parents-carers": frozenset({Role.HEADTEACHER, Role.SENCO}),
 }
-ROUND_OPENERS_OF_OTHER_SETS = frozenset({Role.HEADTEACHER, Role.SENCO})
+ROUND_OPENERS_OF_OTHER_SETS: frozenset[Role | Office] = frozenset({Role.HEADTEACHER, Role.SENCO})
 
 
-def may_open_round(roles: frozenset[Role], set_id: str) -> bool:
-    """Whether someone holding these roles (in one school) may open a round on the set."""
+def may_open_round(roles: frozenset[Role], set_id: str, offices: frozenset[Office] = frozenset()) -> bool:
+    """Whether someone holding these roles and offices (in one school) may open a round on the set.
+
+    The same rule says whether the lead of a round on the set may still lead it (see `Context`).
+    """
     openers = ROUND_OPENERS.get(set_id, ROUND_OPENERS_OF_OTHER_SETS)
-    return any(role in openers and Permission.LEAD_SELF_ASSESSMENT in ROLE_PERMISSIONS[role] for role in roles)
+    by_role = any(role in openers and Permission.LEAD_SELF_ASSESSMENT in ROLE_PERMISSIONS[role] for role in roles)
+    by_office = any(
+        office in openers and Permission.LEAD_SELF_ASSESSMENT in OFFICE_PERMISSIONS[office] for office in offices
+    )
+    return by_role or by_office
 
 
 @dataclass(frozen=True)
@@ -116,6 +142,8 @@ class Context:
     school: School | None
     organisation: Organisation | None
     roles: frozenset[Role]
+    # Offices held there with a current governor role (the chair of governors).
+    offices: frozenset[Office] = frozenset()
 
     @property
     def name(self) -> str:
@@ -129,10 +157,16 @@ class Context:
         granted: set[Permission] = set()
         for role in self.roles:
             granted |= ROLE_PERMISSIONS[role]
+        for office in self.offices:
+            granted |= OFFICE_PERMISSIONS[office]
         return frozenset(granted)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    def may_lead_set(self, set_id: str) -> bool:
+        """Whether the person may open a round on the set here, and lead one they opened."""
+        return may_open_round(self.roles, set_id, self.offices)
 
     @property
     def role_labels(self) -> list[str]:
@@ -141,18 +175,23 @@ class Context:
 
 def contexts_for(memberships: list[Membership], today: date) -> list[Context]:
     """Group a person's current memberships into the schools and organisations they can work in."""
-    grouped: dict[str, tuple[School | None, Organisation | None, set[Role]]] = {}
+    grouped: dict[str, tuple[School | None, Organisation | None, set[Role], set[Office]]] = {}
     for membership in memberships:
         if not membership.is_current(today):
             continue
         if membership.school_id is not None:
             key = f"school:{membership.school_id}"
-            entry = grouped.setdefault(key, (membership.school, None, set()))
+            entry = grouped.setdefault(key, (membership.school, None, set(), set()))
         else:
             key = f"organisation:{membership.organisation_id}"
-            entry = grouped.setdefault(key, (None, membership.organisation, set()))
+            entry = grouped.setdefault(key, (None, membership.organisation, set(), set()))
         entry[2].add(membership.role)
-    contexts = [Context(key, school, org, frozenset(roles)) for key, (school, org, roles) in grouped.items()]
+        if membership.role in _BOARD_ROLES and membership.is_chair:
+            entry[3].add(Office.CHAIR_OF_GOVERNORS)
+    contexts = [
+        Context(key, school, org, frozenset(roles), frozenset(offices))
+        for key, (school, org, roles, offices) in grouped.items()
+    ]
     return sorted(contexts, key=lambda context: context.name)
 
 

@@ -33,7 +33,8 @@ REVIEWS_CPD = frozenset({"senco", "headteacher"})
 SEES_PEOPLE = frozenset({"senco", "headteacher", "school_admin"})
 # Those who invite staff and send invitations again.
 INVITES_PEOPLE = frozenset({"headteacher", "school_admin"})
-# Those who may open (and so lead) a self-assessment round on some set of key questions.
+# Those who may open (and so lead) a self-assessment round on some set of key questions. The chair
+# of governors does too (an office, not a role: tests/test_self_assessment.py covers it).
 LEADS_ROUNDS = frozenset({"headteacher", "senco", "send_governor"})
 # Those who read the school's agreed self-assessment positions, trend and board report.
 READS_SELF_ASSESSMENT = frozenset({"headteacher", "senco", "governor", "send_governor"})

@@ -143,6 +143,32 @@ def test_an_officer_sees_their_organisations_schools_only(app, make_school, make
     assert ours.id
 
 
+def test_the_chair_of_governors_is_an_office_of_a_current_governor_membership(app, make_school, make_person):
+    from datetime import date, timedelta
+
+    from app.extensions import db
+    from app.permissions import Office, contexts_for
+
+    school = make_school()
+    person = make_person(school, Role.GOVERNOR, Role.TEACHER)
+    governor = next(m for m in person.memberships if m.role is Role.GOVERNOR)
+    governor.is_chair = True
+    db.session.commit()
+    today = date.today()
+    (context,) = contexts_for(person.memberships, today)
+    assert context.offices == {Office.CHAIR_OF_GOVERNORS}
+    assert context.can(Permission.LEAD_SELF_ASSESSMENT)
+    assert context.may_lead_set("governance") and not context.may_lead_set("leadership")
+
+    # A governor role that has ended carries no office, though the flag was left on it.
+    governor.ended_on = today - timedelta(days=1)
+    db.session.commit()
+    (context,) = contexts_for(person.memberships, today)
+    assert context.roles == {Role.TEACHER} and context.offices == frozenset()
+    assert not context.can(Permission.LEAD_SELF_ASSESSMENT)
+    assert not context.may_lead_set("governance")
+
+
 def test_permission_names_are_stable():
     # Templates and later features refer to these by name.
     assert {p.value for p in Permission} >= {"take_training", "view_people", "invite_people"}

@@ -29,7 +29,7 @@ from app.models import (
     SelfAssessmentRound,
     User,
 )
-from app.permissions import ROUND_OPENERS, may_open_round
+from app.permissions import ROUND_OPENERS, Office, may_open_round
 from app.services import self_assessment
 from app.services.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
@@ -215,6 +215,11 @@ def test_the_permission_table_says_who_opens_each_set(app):
     assert may_open_round(frozenset({Role.SENCO}), "ta-deployment")
     assert not may_open_round(frozenset({Role.SENCO}), "governance")
     assert not may_open_round(frozenset({Role.GOVERNOR, Role.TEACHER}), "governance")
+    # The chair of governors (an office held with the governor role) opens the board's set, and no other.
+    chair = frozenset({Office.CHAIR_OF_GOVERNORS})
+    assert may_open_round(frozenset({Role.GOVERNOR}), "governance", chair)
+    for set_id in ("leadership", "ta-deployment", "parents-carers", "a-new-set"):
+        assert not may_open_round(frozenset({Role.GOVERNOR}), set_id, chair), set_id
     # A set the content adds later is opened by the school's leaders.
     assert may_open_round(frozenset({Role.HEADTEACHER}), "a-new-set")
     assert not may_open_round(frozenset({Role.SEND_GOVERNOR}), "a-new-set")
@@ -238,6 +243,130 @@ def test_a_set_outside_the_role_is_refused_even_if_posted(app, world):
     assert response.status_code == 200
     assert "Select which key questions the round is on" in text(response)
     assert db.session.scalar(select(func.count()).select_from(SelfAssessmentRound)) == 0
+
+
+# ---- the chair of governors ---------------------------------------------------------------------
+
+
+def record_offices(app, world, governor: User, offices=()) -> None:
+    """The headteacher records a governor's offices on the governors' page ("chair" or none)."""
+    head = world.client(app, world.head)
+    url = f"/school/people/{governor.id}/governance"
+    data = MultiDict([("csrf_token", csrf_token_from(head.get(url))), *[("offices", office) for office in offices]])
+    assert head.post(url, data=data).status_code == 302
+
+
+def test_the_chair_of_governors_opens_and_leads_a_governance_round(app, world):
+    record_offices(app, world, world.governor, ["chair"])
+    chair = world.client(app, world.governor)
+    assert "Open a round" in text(chair.get(f"{BASE}/"))
+    offered = set(re.findall(r'name="set_id" type="radio" value="([a-z-]+)"', text(chair.get(f"{BASE}/rounds/new"))))
+    assert offered == {"governance"}
+    opened = open_round_form(chair, roles=("governor", "send_governor"))
+    assert opened.status_code == 302, text(opened)[:2000]
+    round_ = latest_round()
+    assert round_.set_id == "governance" and round_.lead_id == world.governor.id
+    page = text(chair.get(f"{BASE}/rounds/{round_.id}"))
+    assert "Leading this round" in page and "See the answers and record the agreed position" in page
+
+    # Everything a lead does, for this round: the answers, actions and the agreed position.
+    submit_answers(
+        world.client(app, world.second_governor), round_.id, ["developing"] * 4, evidence="Gus saw {number}."
+    )
+    position = text(chair.get(f"{BASE}/rounds/{round_.id}/position"))
+    assert "Gus Governor: Developing" in position and "Gus saw 1." in position
+    assert add_action_form(chair, round_.id, what="Chair to review SEND at every meeting.").status_code == 302
+    assert agree_position(chair, round_.id, ["developing"] * 4, evidence="Chair agreed {number}.").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(SelfAssessmentRound, round_.id).position_agreed_by_id == world.governor.id
+    board = text(world.client(app, world.second_governor).get(f"{BASE}/rounds/{round_.id}"))
+    assert "Chair agreed 2." in board and "Chair to review SEND at every meeting." in board
+
+
+def test_a_governor_who_is_not_the_chair_cannot_open_or_lead_a_round(app, world):
+    record_offices(app, world, world.governor, ["chair"])
+    chair = world.client(app, world.governor)
+    assert open_round_form(chair).status_code == 302
+    round_ = latest_round()
+    governor = world.client(app, world.second_governor)
+    assert "Open a round" not in text(governor.get(f"{BASE}/"))
+    assert governor.get(f"{BASE}/rounds/new").status_code == 403
+    page = governor.get(f"{BASE}/")
+    refused = governor.post(f"{BASE}/rounds/new", data={"csrf_token": csrf_token_from(page)})
+    assert refused.status_code == 403
+    for path in ("/position", "/actions/new"):
+        assert governor.get(f"{BASE}/rounds/{round_.id}{path}").status_code == 403, path
+    assert "Leading this round" not in text(governor.get(f"{BASE}/rounds/{round_.id}"))
+    assert db.session.scalar(select(func.count()).select_from(SelfAssessmentRound)) == 1
+
+
+def test_the_chair_leads_no_other_set(app, world):
+    record_offices(app, world, world.governor, ["chair"])
+    chair = world.client(app, world.governor)
+    refused = open_round_form(chair, set_id="leadership", roles=("headteacher", "senco"))
+    assert refused.status_code == 200
+    assert "Select which key questions the round is on" in text(refused)
+    assert db.session.scalar(select(func.count()).select_from(SelfAssessmentRound)) == 0
+    # A leadership round recorded as theirs (as if they had once held a role that opens it) is not
+    # theirs to lead as chair: the office leads the board's set alone.
+    leadership = self_assessment.open_round(
+        school=world.school,
+        lead=world.governor,
+        lead_roles=frozenset({Role.HEADTEACHER}),
+        question_set=app.extensions["catalogue"].key_question_sets["leadership"],
+        closes_on=date.today() + timedelta(days=14),
+        invited_roles=[Role.HEADTEACHER, Role.SENCO],
+        request_key="led-before",
+    )
+    db.session.commit()
+    for path in ("/position", "/actions/new"):
+        assert chair.get(f"{BASE}/rounds/{leadership.id}{path}").status_code == 403, path
+    page = text(chair.get(f"{BASE}/rounds/{leadership.id}"))
+    assert "Leading this round" not in page and "record the agreed position" not in page
+
+
+def test_a_chair_who_stands_down_no_longer_opens_or_leads(app, world):
+    record_offices(app, world, world.governor, ["chair"])
+    chair = world.client(app, world.governor)
+    assert open_round_form(chair).status_code == 302
+    round_ = latest_round()
+    assert chair.get(f"{BASE}/rounds/{round_.id}/position").status_code == 200
+
+    record_offices(app, world, world.governor, [])
+    assert "Open a round" not in text(chair.get(f"{BASE}/"))
+    assert chair.get(f"{BASE}/rounds/new").status_code == 403
+    for path in ("/position", "/actions/new"):
+        assert chair.get(f"{BASE}/rounds/{round_.id}{path}").status_code == 403, path
+    page = text(chair.get(f"{BASE}/rounds/{round_.id}"))
+    assert "Leading this round" not in page and "record the agreed position" not in page
+
+    # Choosing another chair stands the first down, and the new chair may open rounds.
+    record_offices(app, world, world.governor, ["chair"])
+    record_offices(app, world, world.second_governor, ["chair"])
+    assert chair.get(f"{BASE}/rounds/new").status_code == 403
+    assert world.client(app, world.second_governor).get(f"{BASE}/rounds/new").status_code == 200
+
+
+def test_the_chair_of_one_board_is_an_ordinary_governor_at_another_school(app, world):
+    from app.models import Membership
+
+    record_offices(app, world, world.governor, ["chair"])
+    db.session.add(
+        Membership(
+            user_id=world.governor.id, school_id=world.other_school.id, role=Role.GOVERNOR, started_on=date(2024, 9, 1)
+        )
+    )
+    db.session.commit()
+    client = world.client(app, world.governor)
+    assert client.get(f"{BASE}/rounds/new").status_code == 200  # at Ashdown, where they chair the board
+    switched = client.post(
+        "/switch",
+        data={"context": f"school:{world.other_school.id}", "csrf_token": csrf_token_from(client.get("/home"))},
+    )
+    assert switched.status_code == 302
+    assert "Elsewhere Primary School" in text(client.get(f"{BASE}/"))
+    assert "Open a round" not in text(client.get(f"{BASE}/"))
+    assert client.get(f"{BASE}/rounds/new").status_code == 403
 
 
 # ---- opening a round ----------------------------------------------------------------------------
@@ -766,3 +895,15 @@ def test_the_demo_has_oakfields_governance_rounds_and_is_safe_twice(app, monkeyp
     pdf = client.get(f"{BASE}/rounds/{rounds[1].id}/report.pdf")
     words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "Oakfield Primary School" in words and "Put a termly SEND report" in words
+
+    # Oakfield's chair of governors may open a governance round, once the open one has closed.
+    chair = db.session.scalars(select(User).where(User.email == "governor@oakfield.example.org")).one()
+    chair_client = app.test_client()
+    sign_in(chair_client, chair, "demo walnut lantern")
+    assert "Open a round" in text(chair_client.get(f"{BASE}/"))
+    refused = open_round_form(chair_client, set_id="governance", roles=("governor",))
+    assert refused.status_code == 200 and "A round on Governance is already open until" in text(refused)
+    governor = db.session.scalars(select(User).where(User.email == "governor@riverside.example.org")).one()
+    governor_client = app.test_client()
+    sign_in(governor_client, governor, "demo walnut lantern")
+    assert governor_client.get(f"{BASE}/rounds/new").status_code == 403

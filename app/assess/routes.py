@@ -15,7 +15,7 @@ from app.assess.forms import ActionForm, OpenRoundForm, position_form, reflectio
 from app.assess.pdf import html_to_pdf
 from app.content import catalogue
 from app.extensions import db
-from app.models import ActionStatus, RatingLevel, ResponseStatus, Role
+from app.models import ActionStatus, RatingLevel, ResponseStatus, Role, School, SelfAssessmentRound
 from app.models.base import utcnow
 from app.permissions import Permission, current_context, current_school, requires
 from app.services import self_assessment
@@ -64,7 +64,7 @@ def list_rounds():
         school=school,
         rounds=visible,
         mine=mine,
-        may_open=bool(self_assessment.sets_person_may_open(catalogue(), context.roles)),
+        may_open=bool(self_assessment.sets_person_may_open(catalogue(), context.roles, context.offices)),
         reads_positions=reads_positions,
         modules=self_assessment.modules_with_key_questions(catalogue()),
         today=date.today(),
@@ -77,7 +77,7 @@ def list_rounds():
 def open_round():
     school = current_school()
     context = current_context()
-    sets = self_assessment.sets_person_may_open(catalogue(), context.roles)
+    sets = self_assessment.sets_person_may_open(catalogue(), context.roles, context.offices)
     form = OpenRoundForm()
     form.set_id.choices = [SelectChoice(question_set.id, question_set.title) for question_set in sets]
     if not form.is_submitted():
@@ -90,6 +90,7 @@ def open_round():
                 school=school,
                 lead=current_user,
                 lead_roles=context.roles,
+                lead_offices=context.offices,
                 question_set=catalogue().key_question_sets[form.set_id.data],
                 closes_on=form.closes_on.data,
                 invited_roles=[Role(value) for value in form.invited_roles.data],
@@ -115,14 +116,17 @@ def open_round():
 @requires(Permission.ANSWER_KEY_QUESTIONS)
 def show_round(round_id: int):
     school = current_school()
+    context = current_context()
     access = self_assessment.round_access_or_404(
-        school, round_id, current_user, reads_positions=current_context().can(Permission.VIEW_SELF_ASSESSMENT)
+        school, round_id, current_user, reads_positions=context.can(Permission.VIEW_SELF_ASSESSMENT)
     )
     round_ = access.round
     return render_template(
         "assess/show_round.html",
         school=school,
         access=access,
+        # The lead's links, while the lead's roles and offices still lead rounds on this set.
+        leads=access.is_lead and context.may_lead_set(round_.set_id),
         round=round_,
         rows=self_assessment.position_rows(round_) if access.sees_position else [],
         actions=self_assessment.actions_for_round(round_) if access.sees_position else [],
@@ -233,12 +237,20 @@ def edit_response(round_id: int):
 # ---- the lead: answers, agreed position, actions ------------------------------------------------
 
 
-# The lead's pages take `led_round_id`: to anyone but the round's lead they do not exist (404).
+# The lead's pages take `led_round_id`: to anyone but the round's lead they do not exist (404), and a
+# lead whose roles and offices here no longer lead the round's set is forbidden them (403).
+def _led_round_or_404(school: School, led_round_id: int) -> SelfAssessmentRound:
+    context = current_context()
+    return self_assessment.lead_round_or_404(
+        school, led_round_id, current_user, lead_roles=context.roles, lead_offices=context.offices
+    )
+
+
 @bp.route("/rounds/<int:led_round_id>/position", methods=["GET", "POST"])
 @requires(Permission.LEAD_SELF_ASSESSMENT)
 def edit_position(led_round_id: int):
     school = current_school()
-    round_ = self_assessment.lead_round_or_404(school, led_round_id, current_user)
+    round_ = _led_round_or_404(school, led_round_id)
     spreads, responses = self_assessment.spread_of_answers(round_)
     rows = self_assessment.position_rows(round_)
     actions = self_assessment.actions_for_round(round_)
@@ -276,7 +288,7 @@ def edit_position(led_round_id: int):
             )
         except self_assessment.StaleSave as stale:
             db.session.rollback()
-            round_ = self_assessment.lead_round_or_404(school, led_round_id, current_user)
+            round_ = _led_round_or_404(school, led_round_id)
             rows = self_assessment.position_rows(round_)
             problem = (
                 f"{stale}. Nothing was saved from this page. What you entered is still below, with the newer "
@@ -308,7 +320,7 @@ def edit_position(led_round_id: int):
 @requires(Permission.LEAD_SELF_ASSESSMENT)
 def add_action(led_round_id: int):
     school = current_school()
-    round_ = self_assessment.lead_round_or_404(school, led_round_id, current_user)
+    round_ = _led_round_or_404(school, led_round_id)
     form = ActionForm()
     form.question_id.choices = [
         SelectChoice(question["id"], f"Question {number}: {question['text']}")

@@ -44,7 +44,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.permissions import may_open_round
+from app.permissions import Office, may_open_round
 from app.services import ledger
 from app.services.ledger import EntryKind
 
@@ -146,9 +146,14 @@ def questions_as_asked(question_set: KeyQuestionSet) -> list[dict[str, Any]]:
     ]
 
 
-def sets_person_may_open(catalogue: Catalogue, roles: frozenset[Role]) -> list[KeyQuestionSet]:
+def sets_person_may_open(
+    catalogue: Catalogue, roles: frozenset[Role], offices: frozenset[Office] = frozenset()
+) -> list[KeyQuestionSet]:
+    """The sets someone with these roles and offices at a school may open rounds on."""
     return [
-        question_set for question_set in catalogue.key_question_sets.values() if may_open_round(roles, question_set.id)
+        question_set
+        for question_set in catalogue.key_question_sets.values()
+        if may_open_round(roles, question_set.id, offices)
     ]
 
 
@@ -189,16 +194,18 @@ def open_round(
     closes_on: date,
     invited_roles: list[Role],
     request_key: str,
+    lead_offices: frozenset[Office] = frozenset(),
     today: date | None = None,
     now: datetime | None = None,
 ) -> SelfAssessmentRound:
     """Open a round on the set and invite everyone holding the chosen roles.
 
-    Sending the same form again (the same `request_key`) returns the round it opened. One round per
-    set is open at a school at a time.
+    The lead's roles and offices at the school (the chair of governors) must open the set. Sending
+    the same form again (the same `request_key`) returns the round it opened. One round per set is
+    open at a school at a time.
     """
     today = today or date.today()
-    if not may_open_round(lead_roles, question_set.id):
+    if not may_open_round(lead_roles, question_set.id, lead_offices):
         raise NotAllowedToOpen(f"Your role does not open rounds on {question_set.title}")
     _lock_school(school)
     existing = db.session.scalars(
@@ -316,12 +323,22 @@ def round_access_or_404(school: School, round_id: int, user: User, *, reads_posi
     return RoundAccess(round_, is_lead, own_status, is_lead or reads_positions, counts)
 
 
-def lead_round_or_404(school: School, round_id: int, user: User) -> SelfAssessmentRound:
+def lead_round_or_404(
+    school: School,
+    round_id: int,
+    user: User,
+    *,
+    lead_roles: frozenset[Role],
+    lead_offices: frozenset[Office] = frozenset(),
+) -> SelfAssessmentRound:
     """The round, for its lead only. The lead's view holds each person's answers, so to anyone else
-    it is not found, like another person's records."""
+    it is not found, like another person's records. A lead whose roles and offices no longer open
+    the round's set (a chair of governors stood down) is forbidden it."""
     round_ = round_or_404(school, round_id)
     if round_.lead_id != user.id:
         abort(404)
+    if not may_open_round(lead_roles, round_.set_id, lead_offices):
+        abort(403)
     return round_
 
 
