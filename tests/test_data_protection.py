@@ -18,16 +18,20 @@ from app.extensions import db
 from app.models import (
     AccountToken,
     AuditEvent,
+    KeyQuestionReflection,
     Membership,
     OutboxMessage,
     QuizAnswer,
     QuizAttempt,
     RecoveryCode,
     Role,
+    SelfAssessmentAnswer,
+    SelfAssessmentResponse,
+    SelfAssessmentRound,
     TokenPurpose,
     User,
 )
-from app.services import accounts, data_protection, ledger, two_step
+from app.services import accounts, assignments, data_protection, ledger, two_step
 from app.services.ledger import EntryKind
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
@@ -214,6 +218,182 @@ def test_a_school_downloads_a_persons_data_without_another_schools_records(app, 
     assert other_school.name not in "".join(files.values())
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "data_exported")).one()
     assert (event.actor_id, event.subject_user_id, event.school_id) == (admin.id, governor.id, school.id)
+
+
+def school_download(app, admin: User, person: User) -> dict[str, str]:
+    """The zip the admin's school downloads for the person, unpacked."""
+    client = app.test_client()
+    sign_in(client, admin)
+    page = client.get(f"/school/people/{person.id}")
+    response = client.post(f"/school/people/{person.id}/download-data", data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 200
+    return unzip(response.data)
+
+
+def answer_a_round(school, lead: User, person: User, evidence: str) -> SelfAssessmentRound:
+    round_ = SelfAssessmentRound(
+        school_id=school.id,
+        set_id="governance",
+        set_title="Governance",
+        questions=[{"id": "q1", "text": "How well do governors know SEND?", "levels": {}}],
+        lead_id=lead.id,
+        invited_roles=["governor"],
+        closes_on=date.today(),
+        request_key=f"round-{school.id}",
+    )
+    db.session.add(round_)
+    db.session.flush()
+    response = SelfAssessmentResponse(round_id=round_.id, user_id=person.id)
+    db.session.add(response)
+    db.session.flush()
+    db.session.add(SelfAssessmentAnswer(response_id=response.id, question_id="q1", evidence=evidence))
+    db.session.commit()
+    return round_
+
+
+def test_a_school_download_leaves_out_answers_to_another_schools_self_assessment(app, make_school, make_person):
+    # A response records no school of its own: its round's school decides whose it is.
+    school = make_school()
+    other_school = make_school()
+    admin = make_person(school, Role.SCHOOL_ADMIN)
+    other_head = make_person(other_school, Role.HEADTEACHER)
+    governor = make_person(school, Role.GOVERNOR)
+    db.session.add(
+        Membership(user_id=governor.id, school_id=other_school.id, role=Role.GOVERNOR, started_on=date(2024, 1, 1))
+    )
+    ours = answer_a_round(school, admin, governor, "Our governors visit the SEND unit")
+    theirs = answer_a_round(other_school, other_head, governor, "Their governors never discuss SEND")
+
+    files = school_download(app, admin, governor)
+    assert [row["round_id"] for row in rows_in(files, "self_assessment_response")] == [ours.id]
+    assert [row["evidence"] for row in rows_in(files, "self_assessment_answer")] == [
+        "Our governors visit the SEND unit"
+    ]
+    assert "Their governors never discuss SEND" not in "".join(files.values())
+
+    # The person's own download has both.
+    own = unzip(data_protection.export_person(governor))
+    assert {row["round_id"] for row in rows_in(own, "self_assessment_response")} == {ours.id, theirs.id}
+    assert len(rows_in(own, "self_assessment_answer")) == 2
+
+
+def test_a_school_download_leaves_out_the_persons_account_data(app, make_school, make_person):
+    school = make_school()
+    admin = make_person(school, Role.SCHOOL_ADMIN)
+    teacher = make_person(school, Role.TEACHER)
+    accounts.issue_token(teacher, TokenPurpose.PASSWORD_RESET)
+    two_step.replace_recovery_codes(teacher)
+    db.session.add(
+        KeyQuestionReflection(user_id=teacher.id, question_id="q1", notes="I am not confident with EHC plans")
+    )
+    data_protection.record_event("two_step_set_up", actor_id=teacher.id, subject_user_id=teacher.id)
+    data_protection.record_event("roles_changed", school_id=school.id, actor_id=admin.id, subject_user_id=teacher.id)
+    # CPD recorded for no school follows the person from school to school: every school keeps it.
+    ledger.append_entry(user_id=teacher.id, school_id=None, kind=EntryKind.MODULE_COMPLETED, payload={})
+    db.session.commit()
+
+    files = school_download(app, admin, teacher)
+    for table in ("account_token", "recovery_code", "key_question_reflection"):
+        assert rows_in(files, table) == [], table
+    assert "not confident" not in "".join(files.values())
+    assert [row["action"] for row in rows_in(files, "audit_event")] == ["roles_changed"]
+    assert [row["school_id"] for row in rows_in(files, "ledger_entry")] == [None]
+    assert school.name in files["README.txt"] and "account page" in files["README.txt"]
+
+    own = unzip(data_protection.export_person(teacher))
+    for table in ("account_token", "recovery_code", "key_question_reflection"):
+        assert rows_in(own, table), table
+    assert {row["action"] for row in rows_in(own, "audit_event")} == {
+        "two_step_set_up",
+        "roles_changed",
+        "data_exported",
+    }
+    assert "account page" not in own["README.txt"]
+
+
+def test_sign_in_links_in_email_are_never_exported(app, make_school, make_person):
+    # An invitation or reset link signs its holder in until it is used or expires.
+    school = make_school()
+    admin = make_person(school, Role.SCHOOL_ADMIN)
+    with app.test_request_context():
+        membership = accounts.invite_person(
+            school=school,
+            email_address="new.starter@example.org",
+            name="Nina New",
+            role=Role.TEACHER,
+            started_on=date.today(),
+            invited_by=admin,
+        )
+        accounts.request_password_reset("new.starter@example.org")
+        db.session.commit()
+    bodies = db.session.scalars(select(OutboxMessage.body_text)).all()
+    links = [word for body in bodies for word in body.split() if "-password/" in word]
+    assert len(links) == 2
+    person = db.session.get(User, membership.user_id)
+    for files in (school_download(app, admin, person), unzip(data_protection.export_person(person))):
+        everything = "".join(files.values())
+        for link in links:
+            token = link.rsplit("/", 1)[1]
+            assert token not in everything
+        messages = rows_in(files, "outbox_message")
+        assert messages and all("-password/(left out of this download)" in m["body_text"] for m in messages)
+
+
+def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_school, make_person):
+    school = make_school("Oak Tree School")
+    other_school = make_school("Birch Hill School")
+    admin = make_person(school, Role.SCHOOL_ADMIN)
+    other_head = make_person(other_school, Role.HEADTEACHER)
+    catalogue = app.extensions["catalogue"]
+    with app.test_request_context():
+        membership = accounts.invite_person(
+            school=school,
+            email_address="two.schools@example.org",
+            name="Tess Twoschools",
+            role=Role.TEACHER,
+            started_on=date.today(),
+            invited_by=admin,
+        )
+        accounts.invite_person(
+            school=other_school,
+            email_address="two.schools@example.org",
+            name="Tess Twoschools",
+            role=Role.TEACHER,
+            started_on=date.today(),
+            invited_by=other_head,
+        )
+        assignments.assign_training(
+            catalogue=catalogue,
+            school=other_school,
+            module_ids=[next(iter(catalogue.modules))],
+            user_id=membership.user_id,
+            role=None,
+            due_on=date.today() + timedelta(days=30),
+            note="From the other school",
+            assigned_by=other_head,
+            once_key="once",
+        )
+        accounts.request_password_reset("two.schools@example.org")
+        db.session.commit()
+    person = db.session.get(User, membership.user_id)
+    sent = {(m.kind, m.body_text.count("Birch Hill")) for m in db.session.scalars(select(OutboxMessage))}
+    assert ("training_assigned", 1) in sent and ("password_reset", 0) in sent
+
+    files = school_download(app, admin, person)
+    messages = rows_in(files, "outbox_message")
+    # The invitation from this school; not the other school's invitation or assignment, and not the
+    # password reset, which was sent for the person's account and holds their sign-in link.
+    assert [message["kind"] for message in messages] == ["invitation"]
+    assert "Oak Tree School" in messages[0]["body_text"]
+    assert "Birch Hill" not in "".join(files.values())
+
+    own = unzip(data_protection.export_person(person))
+    assert sorted(message["kind"] for message in rows_in(own, "outbox_message")) == [
+        "invitation",
+        "invitation",
+        "password_reset",
+        "training_assigned",
+    ]
 
 
 def test_only_heads_and_admins_download_someone_elses_data(app, make_school, make_person):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OutboxMessage
+from app.models import OutboxMessage, ReminderSent, Role
 from app.models.base import utcnow
-from app.services import email
+from app.services import assignments, email, reminders
 
 
 class Inbox:
@@ -53,6 +53,7 @@ def queue(app, to="someone@example.org"):
             kind="password_reset",
             to=to,
             template="password_reset",
+            school_id=None,
             name="Someone",
             link="http://x/y",
             minutes=60,
@@ -113,6 +114,7 @@ def test_email_is_written_only_if_the_change_commits(app):
             kind="password_reset",
             to="never@example.org",
             template="password_reset",
+            school_id=None,
             name="N",
             link="l",
             minutes=1,
@@ -152,3 +154,43 @@ def test_workers_running_at_once_send_each_message_once(app, smtp_server, on_pos
     assert not errors
     recipients = [envelope.rcpt_tos[0] for envelope in smtp_server.messages]
     assert sorted(recipients) == sorted(f"person{number}@example.org" for number in range(30))
+
+
+def test_an_assignment_email_and_a_reminder_record_the_school_they_were_sent_for(app, make_school, make_person):
+    # A school's subject access download holds only the email sent for that school.
+    school = make_school()
+    other_school = make_school()
+    head = make_person(school, Role.HEADTEACHER)
+    teacher = make_person(school, Role.TEACHER, started_on=date(2024, 9, 1))
+    other_head = make_person(other_school, Role.HEADTEACHER)
+    catalogue = app.extensions["catalogue"]
+    with app.test_request_context():
+        assignments.assign_training(
+            catalogue=catalogue,
+            school=school,
+            module_ids=[next(iter(catalogue.modules))],
+            user_id=teacher.id,
+            role=None,
+            due_on=date.today() + timedelta(days=30),
+            note=None,
+            assigned_by=head,
+            once_key="once",
+        )
+        db.session.commit()
+        reminders.send_reminders(catalogue)
+    [assigned] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "training_assigned"))
+    assert (assigned.user_id, assigned.school_id) == (teacher.id, school.id)
+    school_of = {head.id: school.id, teacher.id: school.id, other_head.id: other_school.id}
+    sent = {
+        kind: {
+            (m.user_id, m.school_id)
+            for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind))
+        }
+        for kind in ("training_reminder", "weekly_digest")
+    }
+    assert (teacher.id, school.id) in sent["training_reminder"]
+    assert sent["weekly_digest"] == {(head.id, school.id), (other_head.id, other_school.id)}
+    assert all(school_id == school_of[user_id] for user_id, school_id in sent["training_reminder"])
+    # Each message's school is the school of the reminders it was sent for.
+    for claim in db.session.scalars(select(ReminderSent)):
+        assert db.session.get(OutboxMessage, claim.outbox_message_id).school_id == claim.school_id

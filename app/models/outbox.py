@@ -19,6 +19,10 @@ class OutboxMessage(db.Model):
     # What the message is about (for example "invitation"), for the person's subject access record.
     kind: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The school the message was sent for (none for the person's own account: a password reset, say).
+    # A school is the controller of its own records only, so its subject access download for the
+    # person holds the email it sent them and not another school's, nor their account's.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)

@@ -83,6 +83,7 @@ def assign_training(
                 to=person.email,
                 template="training_assigned",
                 user_id=person.id,
+                school_id=school.id,
                 name=person.name,
                 school=school.name,
                 assigner=assigned_by.name,

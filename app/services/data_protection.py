@@ -11,6 +11,10 @@ schema to prove it). What "about the person" means for each table:
 - any other table that links to people (a self-assessment round led by the person, a file they
   uploaded) is exported where one of its links is the person, without following it further.
 
+The person's own download has all of that. A school's download for the person has only what that
+school holds about them, because a school is the controller of its own records and of no one
+else's: see `_school_scope`.
+
 Columns that hold secrets (password and token hashes, the authenticator secret) are never exported:
 DENIED_COLUMNS names them, and any other column whose name looks like a secret is left out too
 unless NOT_SECRET says why it is safe.
@@ -34,7 +38,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, exists, func, or_, select, update
+from sqlalchemy import Column, ColumnElement, Table, delete, exists, false, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -70,11 +74,32 @@ NOT_SECRET: dict[tuple[str, str], str] = {
     ("ledger_entry", "previous_hash"): "the ledger chain's link to the entry before",
 }
 SECRET_LOOKING = re.compile(r"(hash|secret|token|password)", re.IGNORECASE)
+# Text that can carry a secret inside it, with the pattern that finds it: an email's invitation or
+# password reset link signs its holder in until it is used or expires, so its token is left out.
+SECRETS_IN_TEXT: dict[tuple[str, str], re.Pattern[str]] = {
+    ("outbox_message", "body_text"): re.compile(r"(/(?:set|reset)-password/)[A-Za-z0-9_-]+"),
+}
+SIGN_IN_LINK_REPLACEMENT = r"\1(left out of this download)"
 
 # Tables whose rows belong to the person named in a column other than `user_id`.
 OWNER_COLUMNS: dict[str, str] = {
     # An event is about the person it was done to, not the person who did it.
     "audit_event": "subject_user_id",
+}
+
+# Tables whose rows, when they record no school, are the person's account rather than any school's
+# record: a school's download leaves them out (the person's own download has them), with the reason.
+# Other rows that record no school (the CPD ledger, training progress, evidence files) are the record
+# that follows the person from school to school, which every school they work at is shown: a
+# school's download keeps them.
+ACCOUNT_ONLY: dict[str, str] = {
+    "account_token": "the person's sign-in links (invitations, password resets): their account's, used by them alone",
+    "recovery_code": "the person's two-step recovery codes: their account's, used by them alone",
+    "key_question_reflection": "private reflection on a key question: the person's alone, never shown to a school",
+    "audit_event": "an event recorded for no school (two-step sign-in changes, the person's own download) "
+    "is about their account; no school's audit log shows it",
+    "outbox_message": "an email sent for no school (a password reset) is about the person's account and "
+    "may have held a sign-in link; a school's download has only the email sent for that school",
 }
 
 # What a school keeps when it has not chosen: six years after leaving, as for other staff records.
@@ -263,31 +288,65 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _in_other_scope(table: Table, row: dict[str, Any], school: School | None) -> bool:
-    """For an export made by a school: rows that belong to another school or to an organisation."""
-    if school is None:
-        return False
-    if "school_id" in table.columns and row.get("school_id") not in (None, school.id):
-        return True
-    return "organisation_id" in table.columns and row.get("organisation_id") is not None
+def _school_scope(table: Table, school: School, _seen: frozenset[str] = frozenset()) -> list[ColumnElement[bool]]:
+    """What a row of the table must meet to be in `school`'s download of a person's data.
+
+    A school is the controller of its own records and of no one else's, so its download holds only
+    what it holds about the person. A person can work at several schools, or for a local authority or
+    trust as well, under one account: what another school recorded about them (its roles, ledger
+    entries, assignments, audit events, the email it sent, the self-assessment rounds it ran) is that
+    school's to give them, and so is left out, as is anything recorded for an organisation. A row with
+    no school of its own is judged by the row it belongs to (an answer to a self-assessment round by
+    the round's school). A row that records no school at all is kept, being the record that follows
+    the person between schools, unless ACCOUNT_ONLY says it is their account's alone.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if "school_id" in table.columns:
+        school_id = table.c.school_id
+        if table.name in ACCOUNT_ONLY:
+            conditions.append(school_id == school.id)
+        else:
+            conditions.append(or_(school_id.is_(None), school_id == school.id))
+    elif table.name in ACCOUNT_ONLY:
+        conditions.append(false())
+    if "organisation_id" in table.columns:
+        conditions.append(table.c.organisation_id.is_(None))
+    seen = _seen | {table.name}
+    for column in table.columns:
+        for key in column.foreign_keys:
+            parent = key.column.table
+            if parent.name in seen or parent.name in (PERSON_TABLE, "school", "organisation"):
+                continue
+            parent_conditions = _school_scope(parent, school, seen)
+            if parent_conditions:
+                conditions.append(or_(column.is_(None), column.in_(select(key.column).where(*parent_conditions))))
+    return conditions
 
 
 def _rows(table: Table, where, school: School | None) -> list[dict[str, Any]]:
     columns = exported_columns(table)
+    query = select(table).where(where).order_by(*table.primary_key.columns)
+    if school is not None:
+        query = query.where(*_school_scope(table, school))
+    secrets_in_text = {
+        column.name: SECRETS_IN_TEXT[(table.name, column.name)]
+        for column in columns
+        if (table.name, column.name) in SECRETS_IN_TEXT
+    }
     rows = []
-    full = db.session.execute(select(table).where(where).order_by(*table.primary_key.columns)).mappings()
-    for row in full:
-        if _in_other_scope(table, row, school):
-            continue
-        rows.append({column.name: _plain(row[column.name]) for column in columns})
+    for full in db.session.execute(query).mappings():
+        row = {column.name: _plain(full[column.name]) for column in columns}
+        for name, pattern in secrets_in_text.items():
+            if isinstance(row[name], str):
+                row[name] = pattern.sub(SIGN_IN_LINK_REPLACEMENT, row[name])
+        rows.append(row)
     return rows
 
 
 def collect_person_data(user: User, *, school: School | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything held about the person, table by table (every linked table, even when empty).
 
-    With `school`, an export made by that school: rows that belong to another school or an
-    organisation are left out.
+    With `school`, an export made by that school: only what that school holds (see `_school_scope`).
     """
     person_table = db.metadata.tables[PERSON_TABLE]
     data: dict[str, list[dict[str, Any]]] = {
@@ -348,6 +407,14 @@ and as a spreadsheet (<table>.csv). user_account is your profile. Secrets are le
 password, sign-in links and two-step sign-in secrets are stored only as hashes or keys that are of
 no use to you, and are never exported. Nothing about anyone else is included: where a record names
 someone else (who invited you, who recorded an entry), it does so by their number only.
+{school_note}"""
+
+SCHOOL_NOTE = """
+{school} made this download, so it holds what {school} holds about you: its own records, and the
+record that follows you from school to school (your training and CPD record). What another school
+or organisation recorded about you, and the email it sent you, is theirs to give you. Your account's
+own data (sign-in links, recovery codes, your private reflections, email such as password resets) is
+in the download on your account page.
 """
 
 
@@ -359,7 +426,12 @@ def export_person(user: User, *, school: School | None = None) -> bytes:
         scope = f", as held by {school.name}" if school is not None else ""
         archive.writestr(
             "README.txt",
-            README_TEXT.format(made=utcnow().strftime("%Y-%m-%d %H:%M UTC"), person_id=user.id, scope=scope),
+            README_TEXT.format(
+                made=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+                person_id=user.id,
+                scope=scope,
+                school_note=SCHOOL_NOTE.format(school=school.name) if school is not None else "",
+            ),
         )
         for name, rows in sorted(data.items()):
             table = db.metadata.tables[name]

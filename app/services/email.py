@@ -24,12 +24,24 @@ log = logging.getLogger("send_ready.email")
 MAX_BACKOFF = timedelta(hours=6)
 
 
-def queue_email(*, kind: str, to: str, template: str, user_id: int | None = None, **context) -> OutboxMessage:
-    """Write a message to the outbox. The first line of the rendered template is the subject."""
+def queue_email(
+    *, kind: str, to: str, template: str, school_id: int | None, user_id: int | None = None, **context
+) -> OutboxMessage:
+    """Write a message to the outbox. The first line of the rendered template is the subject.
+
+    `school_id` is the school the message is sent for, or None for the person's own account (a
+    password reset): every caller says which, because a school's subject access download holds only
+    the email sent for that school.
+    """
     rendered = render_template(f"email/{template}.txt", **context)
     subject, _, body = rendered.partition("\n")
     message = OutboxMessage(
-        kind=kind, user_id=user_id, to_address=to, subject=subject.strip(), body_text=body.strip() + "\n"
+        kind=kind,
+        user_id=user_id,
+        school_id=school_id,
+        to_address=to,
+        subject=subject.strip(),
+        body_text=body.strip() + "\n",
     )
     db.session.add(message)
     db.session.flush()
