@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.people import bp as people_bp
     from app.quiz import bp as quiz_bp
     from app.security import add_security_headers
+    from app.services import training_revisions  # noqa: F401  (its listeners keep schools' revisions current)
     from app.services.email import deliver_queued_after_commit
     from app.templating import register_template_helpers
 

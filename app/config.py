@@ -88,6 +88,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "LRS_URL": (os.environ.get("LRS_URL") or "").strip() or None,
         "LRS_USERNAME": os.environ.get("LRS_USERNAME", ""),
         "LRS_PASSWORD": os.environ.get("LRS_PASSWORD", ""),
+        # How many schools' worked-out training dashboards each server process keeps (app/services/
+        # training_snapshots.py); 0 works every one out on every visit.
+        "TRAINING_SNAPSHOT_CACHE_SIZE": int(os.environ.get("TRAINING_SNAPSHOT_CACHE_SIZE", "256")),
+        # Work each kept dashboard out again and fail loudly if it differs (the tests switch this on).
+        "TRAINING_SNAPSHOT_VERIFY": _flag("TRAINING_SNAPSHOT_VERIFY", False),
         # No request body may be larger (evidence files are at most 5 MB; their routes check that).
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "PREFERRED_URL_SCHEME": "https" if production else "http",

@@ -43,6 +43,9 @@ TEST_SETTINGS = {
     # Leaders sign in with a password alone unless a test turns two-step sign-in on
     # (tests/test_two_step.py does, to test the required path).
     "TWO_STEP_REQUIRED_FOR_LEADERS": False,
+    # Every kept staff training dashboard is worked out again and compared, so that a change that
+    # fails to change its school's training revision fails the test that shows it.
+    "TRAINING_SNAPSHOT_VERIFY": True,
 }
 # Servers the tests start as separate processes (the browser tests' live site) read the environment,
 # not TEST_SETTINGS: their demo leaders sign in with a password alone too.

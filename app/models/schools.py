@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -48,5 +49,13 @@ class School(db.Model):
     phase: Mapped[SchoolPhase] = mapped_column(enum_column(SchoolPhase, "phase"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Changes, in the same transaction, whenever something the staff training dashboard shows changes
+    # (app/services/training_revisions.py), so that what was worked out from the old data is never
+    # shown again. Random rather than a counter, so that a value is never reused.
+    training_revision: Mapped[str] = mapped_column(String(32), default=lambda: new_training_revision())
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="schools")
+
+
+def new_training_revision() -> str:
+    return secrets.token_hex(16)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.content.model import Catalogue
 from app.extensions import db
 from app.models import Role, School, SelfAssessmentAction
-from app.services import self_assessment, statutory
-from app.services.staff_training import Dashboard, PersonRow, build_dashboard
+from app.services import self_assessment, statutory, training_snapshots
+from app.services.staff_training import Dashboard, PersonRow
 
 GOVERNOR_ROLES = {Role.GOVERNOR, Role.SEND_GOVERNOR}
 
@@ -36,8 +36,9 @@ class BoardReport:
     open_actions: list[SelfAssessmentAction]
 
 
-def build_board_report(catalogue: Catalogue, school: School, today: date | None = None) -> BoardReport:
-    dashboard: Dashboard = build_dashboard(catalogue, school.id, today)
+def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
+    training = training_snapshots.for_school(catalogue, school)
+    dashboard = training.dashboard
     staff_only = Dashboard(
         dashboard.module_ids, [row for row in dashboard.rows if not set(row.roles) <= GOVERNOR_ROLES], dashboard.today
     )
@@ -62,7 +63,7 @@ def build_board_report(catalogue: Catalogue, school: School, today: date | None 
         role_summary=staff_only.role_summary(),
         governors=governors,
         module_ids=governor_modules,
-        checks=statutory.run_checks(catalogue, school, dashboard),
+        checks=list(training.checks),
         positions=positions,
         open_actions=open_actions,
     )

@@ -15,20 +15,10 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import Organisation, Role, School
-from app.services import self_assessment, statutory
+from app.models import Organisation, School
+from app.services import self_assessment, statutory, training_snapshots
 from app.services.exports import spreadsheet_safe
-from app.services.staff_training import TrainingStatus, build_dashboards
-
-
-@dataclass(frozen=True)
-class ModuleCompletion:
-    completed: int
-    required: int
-
-    @property
-    def percent(self) -> int | None:
-        return round(100 * self.completed / self.required) if self.required else None
+from app.services.training_snapshots import ModuleCompletion
 
 
 @dataclass(frozen=True)
@@ -50,36 +40,22 @@ class SchoolSummary:
         return sum(state is not statutory.CheckState.MET for _, state, _ in self.checks)
 
 
-def organisation_summary(
-    catalogue: Catalogue, organisation: Organisation, today: date | None = None
-) -> list[SchoolSummary]:
+def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> list[SchoolSummary]:
     schools = list(
         db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
     )
-    dashboards = build_dashboards(catalogue, [school.id for school in schools], today)
-    senco_ids = [row.user.id for dashboard in dashboards.values() for row in dashboard.rows if Role.SENCO in row.roles]
-    qualifications = statutory.senco_qualifications(senco_ids)
+    figures = training_snapshots.figures_for_schools(catalogue, schools)
     positions = {entry.school.id: entry.rounds for entry in self_assessment.organisation_positions(organisation)}
-    summaries = []
-    for school in schools:
-        dashboard = dashboards[school.id]
-        completion = {}
-        for module_id in dashboard.module_ids:
-            cells = [row.cells[module_id] for row in dashboard.rows if module_id in row.cells]
-            completion[module_id] = ModuleCompletion(
-                sum(cell.status is TrainingStatus.COMPLETED for cell in cells), len(cells)
-            )
-        checks = statutory.run_checks(catalogue, school, dashboard, qualifications)
-        summaries.append(
-            SchoolSummary(
-                school=school,
-                people=len(dashboard.rows),
-                completion=completion,
-                checks=[(check.title, check.state, check.red_on) for check in checks],
-                positions=positions.get(school.id, []),
-            )
+    return [
+        SchoolSummary(
+            school=school,
+            people=figures[school.id].people,
+            completion=figures[school.id].completion,
+            checks=list(figures[school.id].checks),
+            positions=positions.get(school.id, []),
         )
-    return summaries
+        for school in schools
+    ]
 
 
 def chosen_schools(summaries: list[SchoolSummary], chosen_ids: list[str]) -> list[SchoolSummary]:

@@ -6,8 +6,9 @@ and any modules assigned to them, each with the date it is due.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -198,9 +199,9 @@ def assignments_in_school(school_id: int) -> list[Assignment]:
     )
 
 
-@dataclass(frozen=True)
-class PersonalRequirement:
-    """One module one person must complete at the school, and by when."""
+class PersonalRequirement(NamedTuple):
+    """One module one person must complete at the school, and by when. A named tuple, because a
+    dashboard makes one for every person and module (tens of thousands for an organisation)."""
 
     module_id: str
     due_on: date
@@ -215,22 +216,19 @@ def personal_requirements(
     assignments: list[Assignment],
 ) -> dict[str, PersonalRequirement]:
     """module -> what the person must do: the tightest window of their roles, or an earlier assignment."""
-    from datetime import timedelta
-
     result: dict[str, PersonalRequirement] = {}
     for role, started_on in roles_started.items():
-        for requirement in requirements.get(role, []):
+        for requirement in requirements.get(role, ()):
             due = started_on + timedelta(days=requirement.window_days)
-            mine = PersonalRequirement(
-                requirement.module_id,
-                due,
-                requirement.renew_every_months,
-                requirement.refresh_required_since,
-                assigned=False,
-            )
             current = result.get(requirement.module_id)
             if current is None or due < current.due_on:
-                result[requirement.module_id] = mine
+                result[requirement.module_id] = PersonalRequirement(
+                    requirement.module_id,
+                    due,
+                    requirement.renew_every_months,
+                    requirement.refresh_required_since,
+                    False,
+                )
     for assignment in assignments:
         current = result.get(assignment.module_id)
         if current is None:
@@ -238,5 +236,5 @@ def personal_requirements(
                 assignment.module_id, assignment.due_on, None, None, True
             )
         elif assignment.due_on < current.due_on:
-            result[assignment.module_id] = replace(current, due_on=assignment.due_on, assigned=True)
+            result[assignment.module_id] = current._replace(due_on=assignment.due_on, assigned=True)
     return result

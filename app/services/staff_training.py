@@ -9,10 +9,11 @@ from __future__ import annotations
 import calendar
 import csv
 import enum
+import functools
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -116,16 +117,41 @@ class Cell:
     date: date
     assigned: bool
 
+    @property
+    def date_text(self) -> str:
+        return day_text(self.date)
+
+
+@functools.lru_cache(maxsize=4096)
+def day_text(day: date) -> str:
+    """A date as the dashboard shows it ("3 Mar 2026"). Kept, because thousands of cells share a few hundred dates."""
+    return day.strftime("%-d %b %Y")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """What the dashboard shows and checks of a person: plain values, so a worked-out dashboard can be kept."""
+
+    id: int
+    name: str
+    email: str
+    active: bool
+    qualified_teacher: bool
+
 
 @dataclass
 class PersonRow:
-    user: User
+    user: StaffMember
     roles: list[Role]
     cells: dict[str, Cell] = field(default_factory=dict)
 
     @property
     def role_labels(self) -> str:
         return ", ".join(role.label for role in self.roles)
+
+    def cells_in(self, module_ids: list[str]) -> list[Cell | None]:
+        """The person's cells in the order of the columns, None where a module is not required of them."""
+        return [self.cells.get(module_id) for module_id in module_ids]
 
     def count(self, status: TrainingStatus) -> int:
         return sum(cell.status is status for cell in self.cells.values())
@@ -136,9 +162,9 @@ class Dashboard:
     module_ids: list[str]
     rows: list[PersonRow]
     today: date
-    # When each person started each of their roles, and their progress rows: for the statutory checks.
+    # When each person started each of their roles, and their progress by module: for the statutory checks.
     role_started: dict[int, dict[Role, date]] = field(default_factory=dict)
-    progress: dict[tuple[int, str], ProgressFacts] = field(default_factory=dict)
+    progress: dict[int, dict[str, ProgressFacts]] = field(default_factory=dict)
 
     def status_counts(self) -> Counter:
         return Counter(cell.status for row in self.rows for cell in row.cells.values())
@@ -168,28 +194,55 @@ def _current_memberships(school_ids: list[int], today: date) -> list[Membership]
         db.session.scalars(
             select(Membership)
             .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.school_id.in_(school_ids),
-                Membership.started_on <= today,
-                (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
-            )
+            .where(Membership.school_id.in_(school_ids), *_current_on(today))
             .options(joinedload(Membership.user))
             .order_by(User.name, User.id)
         )
     )
 
 
-def _group_people(memberships: list[Membership]) -> list[tuple[User, dict[Role, date]]]:
+def _current_on(today: date) -> tuple:
+    return (
+        Membership.started_on <= today,
+        (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+    )
+
+
+def school_people(school_id: int, today: date) -> list[tuple[User, dict[Role, date]]]:
+    """Everyone with a current role at the school, with when they started each role. One query."""
     people: dict[int, tuple[User, dict[Role, date]]] = {}
-    for membership in memberships:
+    for membership in _current_memberships([school_id], today):
         _, roles = people.setdefault(membership.user_id, (membership.user, {}))
         roles[membership.role] = min(roles.get(membership.role, membership.started_on), membership.started_on)
     return list(people.values())
 
 
-def school_people(school_id: int, today: date) -> list[tuple[User, dict[Role, date]]]:
-    """Everyone with a current role at the school, with when they started each role. One query."""
-    return _group_people(_current_memberships([school_id], today))
+def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]]:
+    """school -> person -> (the person, when they started each current role), in name order. One query,
+    of plain rows: building thousands of ORM objects was most of an organisation's dashboard time."""
+    rows = db.session.execute(
+        select(
+            Membership.school_id,
+            Membership.role,
+            Membership.started_on,
+            User.id,
+            User.name,
+            User.email,
+            User.active,
+            User.qualified_teacher,
+        )
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.school_id.in_(school_ids), *_current_on(today))
+        .order_by(User.name, User.id)
+    )
+    by_school: dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]] = {school_id: {} for school_id in school_ids}
+    for school_id, role, started_on, user_id, name, email, active, qualified_teacher in rows:
+        people = by_school[school_id]
+        if user_id not in people:
+            people[user_id] = (StaffMember(user_id, name, email, bool(active), bool(qualified_teacher)), {})
+        roles = people[user_id][1]
+        roles[role] = min(roles.get(role, started_on), started_on)
+    return by_school
 
 
 def build_dashboard(catalogue: Catalogue, school_id: int, today: date | None = None) -> Dashboard:
@@ -201,18 +254,13 @@ def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | 
     """The dashboards of many schools in the same four queries as one (for an organisation's view)."""
     today = today or date.today()
     requirements = requirements_for_schools(catalogue, school_ids)
-    memberships = _current_memberships(school_ids, today) if school_ids else []
-    by_school: dict[int, list[Membership]] = defaultdict(list)
-    for membership in memberships:
-        by_school[membership.school_id].append(membership)
-    user_ids = {membership.user_id for membership in memberships}
+    staff = _staff_by_school(school_ids, today) if school_ids else {}
     assignments: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
-    progress: dict[tuple[int, str], ProgressFacts] = {}
-    if user_ids:
+    progress: dict[int, dict[str, ProgressFacts]] = defaultdict(dict)
+    if any(staff.values()):
         for assignment in db.session.scalars(select(Assignment).where(Assignment.school_id.in_(school_ids))):
             assignments[(assignment.school_id, assignment.user_id)].append(assignment)
-        # Only the columns the statuses need, as plain rows: thousands of full ORM objects per page
-        # were most of a large school's dashboard time.
+        # Only the columns the statuses need, as plain rows.
         # "Started" is whether a page has been read (last_page_slug is set with the first one), so the
         # JSON list of pages read is never decoded here.
         query = select(
@@ -221,33 +269,34 @@ def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | 
             ModuleProgress.completed_at,
             ModuleProgress.last_page_slug.is_not(None).label("started"),
         ).where(ModuleProgress.user_id.in_(_members_of(school_ids)))
-        progress = {
-            (row.user_id, row.module_id): ProgressFacts(row.completed_at, bool(row.started))
-            for row in db.session.execute(query)
-        }
+        for user_id, module_id, completed_at, started in db.session.execute(query):
+            progress[user_id][module_id] = ProgressFacts(completed_at, bool(started))
     order = {module_id: index for index, module_id in enumerate(catalogue.modules)}
+    role_order = {role: index for index, role in enumerate(Role)}
     dashboards = {}
     for school_id in school_ids:
         rows: list[PersonRow] = []
         columns: set[str] = set()
         role_started: dict[int, dict[Role, date]] = {}
-        for user, roles_started in _group_people(by_school[school_id]):
-            role_started[user.id] = roles_started
+        school_progress: dict[int, dict[str, ProgressFacts]] = {}
+        for person, roles_started in staff.get(school_id, {}).values():
+            role_started[person.id] = roles_started
+            theirs = school_progress[person.id] = progress.get(person.id, {})
             mine = personal_requirements(
                 requirements[school_id],
                 {role.value: started for role, started in roles_started.items()},
-                assignments[(school_id, user.id)],
+                assignments.get((school_id, person.id), []),
             )
-            row = PersonRow(user=user, roles=sorted(roles_started, key=list(Role).index))
+            row = PersonRow(user=person, roles=sorted(roles_started, key=role_order.__getitem__))
             for module_id, requirement in mine.items():
                 if module_id not in catalogue.modules:
                     continue
-                status, when = status_for(requirement, progress.get((user.id, module_id)), today)
+                status, when = status_for(requirement, theirs.get(module_id), today)
                 row.cells[module_id] = Cell(status, when, requirement.assigned)
                 columns.add(module_id)
             rows.append(row)
         module_ids = sorted(columns, key=lambda module_id: order.get(module_id, len(order)))
-        dashboards[school_id] = Dashboard(module_ids, rows, today, role_started, progress)
+        dashboards[school_id] = Dashboard(module_ids, rows, today, role_started, school_progress)
     return dashboards
 
 
@@ -304,21 +353,6 @@ def dashboard_csv(catalogue: Catalogue, dashboard: Dashboard) -> str:
             cells.append(f"{cell.status.label} ({cell.date.isoformat()})" if cell else "Not required")
         writer.writerow([spreadsheet_safe(row.user.name), ", ".join(r.label for r in row.roles), *cells])
     return out.getvalue()
-
-
-def completions_by_month(catalogue: Catalogue, school_id: int, today: date, months: int = 12) -> list[tuple[date, int]]:
-    """Modules completed by the school's people in each of the last months (from the projection)."""
-    start = add_months(date(today.year, today.month, 1), -(months - 1))
-    rows = db.session.scalars(
-        select(ModuleProgress.completed_at).where(
-            ModuleProgress.user_id.in_(_members_of([school_id])),
-            ModuleProgress.completed_at >= datetime.combine(start, time(), tzinfo=UTC),
-        )
-    )
-    counts: Counter = Counter()
-    for completed_at in rows:
-        counts[date(completed_at.year, completed_at.month, 1)] += 1
-    return [(add_months(start, n), counts[add_months(start, n)]) for n in range(months)]
 
 
 def _members_of(school_ids: list[int]):

@@ -28,6 +28,10 @@ STAFF_ROLES = {Role.TEACHING_ASSISTANT, Role.TEACHER, Role.SENCO, Role.HEADTEACH
 ESSENTIALS = "send-essentials"
 SEND_GOVERNOR_MODULE = "send-governor"
 NEW_TA_MONTHS = 12
+# The CPD record entries a SENCO's qualification is read from.
+QUALIFICATION_ENTRY_KINDS = frozenset(
+    {EntryKind.EXTERNAL_CPD_RECORDED, EntryKind.ENTRY_CORRECTED, EntryKind.ENTRY_REJECTED}
+)
 
 
 class CheckState(enum.StrEnum):
@@ -70,11 +74,7 @@ def senco_qualifications(user_ids: list[int]) -> dict[int, list[SencoQualificati
     and without any a leader rejected. Reads only these people's external CPD entries."""
     if not user_ids:
         return {}
-    kinds = (
-        EntryKind.EXTERNAL_CPD_RECORDED.value,
-        EntryKind.ENTRY_CORRECTED.value,
-        EntryKind.ENTRY_REJECTED.value,
-    )
+    kinds = [kind.value for kind in QUALIFICATION_ENTRY_KINDS]
     entries = db.session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.user_id.in_(user_ids), LedgerEntry.kind.in_(kinds))
@@ -206,7 +206,7 @@ def run_checks(
     trained = {
         row.user.id
         for row in send_governors
-        if (progress := dashboard.progress.get((row.user.id, SEND_GOVERNOR_MODULE))) and progress.completed_at
+        if (progress := dashboard.progress.get(row.user.id, {}).get(SEND_GOVERNOR_MODULE)) and progress.completed_at
     }
     if not send_governors:
         state, text = CheckState.NOT_MET, "No SEND governor (or named board member for SEND) is recorded."

@@ -1,0 +1,93 @@
+"""Keeping each school's training revision in step with what its staff training dashboard shows.
+
+What the dashboard, the statutory checks and the organisation's view work out for a school is kept
+(app/services/training_snapshots.py) under the school's `training_revision`. This module changes that
+revision in the same transaction as any change that could alter what they show, by watching every
+flush: a school that keeps the old revision has nothing new to show.
+
+What counts as such a change is listed in one place, `_affected`. The test settings switch on
+`TRAINING_SNAPSHOT_VERIFY`, which works every kept result out again and fails loudly if it differs, so
+a write that should change the revision and does not is caught by any test that then shows the page.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, LedgerEntry, Membership, ModuleProgress, RequirementSetting, School, User
+from app.models.schools import new_training_revision
+from app.services.statutory import QUALIFICATION_ENTRY_KINDS
+
+_PENDING = "training_revision_changes"
+# What the dashboard reads of a person and of their progress on a module; other changes (a sign-in
+# time, the pages read after the first) leave it as it was.
+_PERSON_FIELDS = ("name", "email", "active", "qualified_teacher")
+_PROGRESS_FIELDS = ("completed_at", "last_page_slug")
+_QUALIFICATION_KINDS = {kind.value for kind in QUALIFICATION_ENTRY_KINDS}
+
+
+def _changed(instance, fields: tuple[str, ...]) -> bool:
+    state = inspect(instance)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
+def _affected(instance, is_new_or_deleted: bool) -> tuple[int | None, int | None]:
+    """(school id, person id) whose training an object's change can alter, or (None, None)."""
+    if isinstance(instance, Membership | Assignment | RequirementSetting):
+        # A person's id with a membership covers a person moving between schools too.
+        return instance.school_id, getattr(instance, "user_id", None)
+    if isinstance(instance, ModuleProgress) and (is_new_or_deleted or _changed(instance, _PROGRESS_FIELDS)):
+        return None, instance.user_id
+    if isinstance(instance, User) and not is_new_or_deleted and _changed(instance, _PERSON_FIELDS):
+        return None, instance.id
+    if isinstance(instance, LedgerEntry) and is_new_or_deleted and instance.kind in _QUALIFICATION_KINDS:
+        return None, instance.user_id
+    return None, None
+
+
+@event.listens_for(Session, "before_flush")
+def _note_changes(session: Session, flush_context, instances) -> None:
+    school_ids, user_ids = session.info.setdefault(_PENDING, (set(), set()))
+    for collection, is_new_or_deleted in ((session.new, True), (session.deleted, True), (session.dirty, False)):
+        for instance in collection:
+            school_id, user_id = _affected(instance, is_new_or_deleted)
+            if school_id is not None:
+                school_ids.add(school_id)
+            if user_id is not None:
+                user_ids.add(user_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _change_revisions(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # releasing a savepoint: the changes are noted, for the real commit
+    # Flush first so that the last changes are noted; the revision is changed last of all, so the school
+    # row is locked only for the moment before COMMIT, after any lock on a person's row.
+    session.flush()
+    school_ids, user_ids = session.info.pop(_PENDING, (set(), set()))
+    if not school_ids and not user_ids:
+        return
+    if user_ids:
+        school_ids |= set(session.scalars(select(Membership.school_id).where(Membership.user_id.in_(user_ids))).all())
+    school_ids.discard(None)
+    if school_ids:
+        # One statement, in id order, so that two transactions lock the same schools in the same order.
+        session.execute(
+            update(School)
+            .where(School.id.in_(sorted(school_ids)))
+            .values(training_revision=new_training_revision())
+            .execution_options(synchronize_session=False)
+        )
+        for school in session.identity_map.values():
+            if isinstance(school, School) and school.id in school_ids:
+                session.expire(school, ["training_revision"])
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_changes(session: Session, transaction) -> None:
+    # Only when the whole transaction ends: a savepoint rolled back inside it leaves the notes (changing a
+    # revision that need not change costs one recalculation; missing one would show old figures).
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
