@@ -192,7 +192,14 @@ def test_an_empty_filter_says_so(school_with_staff):
     _, leader, _ = school_with_staff
     page = leader.get("/leaders/staff-training?search=nobody-called-this").get_data(as_text=True)
     assert "Nobody matches these filters" in page
-    assert leader.get("/leaders/staff-training.csv?search=nobody-called-this").status_code == 200
+    assert "Download this table" not in page
+    # Asked for anyway (a bookmark, say): back to the page with the same filters, saying why.
+    response = leader.get("/leaders/staff-training.csv?search=nobody-called-this")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/leaders/staff-training?search=nobody-called-this")
+    page = leader.get(response.headers["Location"]).get_data(as_text=True)
+    assert "there is nothing to download" in page
+    assert 'value="nobody-called-this"' in page
 
 
 def test_a_persons_training_page_and_another_schools_person(app, school_with_staff, make_school, make_person):
@@ -546,3 +553,15 @@ def test_the_organisation_view_shows_aggregates_and_no_names(app, make_school, m
         head_client, db.session.scalars(select(User).where(User.name == "Named headteacher at Alpha Primary")).one()
     )
     assert head_client.get("/organisation/schools").status_code == 403
+
+
+def test_an_organisation_with_no_schools_says_so_and_has_nothing_to_download(app, make_person, make_organisation):
+    officer = make_person(None, Role.LA_OFFICER, organisation=make_organisation("Empty Borough"))
+    client = app.test_client()
+    sign_in(client, officer)
+    page = client.get("/organisation/schools").get_data(as_text=True)
+    assert "Empty Borough has no schools in SEND Ready yet" in page
+    assert "Download this comparison" not in page
+    response = client.get("/organisation/schools.csv")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/organisation/schools")
+    assert "there is nothing to download" in client.get(response.headers["Location"]).get_data(as_text=True)

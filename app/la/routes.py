@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.content import catalogue
 from app.la import bp
@@ -42,6 +42,9 @@ def schools_csv():
     organisation = _organisation()
     summaries = organisation_summary.organisation_summary(catalogue(), organisation)
     shown = organisation_summary.chosen_schools(summaries, request.args.getlist("school"))
+    if not shown:
+        flash(f"{organisation.name} has no schools in SEND Ready yet, so there is nothing to download.")
+        return redirect(url_for("la.list_schools"))
     filename = f"schools-summary-{date.today().isoformat()}.csv"
     return Response(
         organisation_summary.summary_csv(catalogue(), shown),

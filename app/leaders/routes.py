@@ -48,6 +48,9 @@ def staff_training_csv():
     school = current_school()
     chosen = dashboards.DashboardFilter.from_args(request.args)
     shown = dashboards.apply_filter(training_snapshots.for_school(catalogue(), school).dashboard, chosen)
+    if not shown.rows:
+        flash("Nobody matches these filters, so there is nothing to download. Change or clear the filters.")
+        return redirect(url_for("leaders.staff_training", **chosen.as_args()))
     body = dashboards.dashboard_csv(catalogue(), shown)
     filename = f"staff-training-{school.urn}-{date.today().isoformat()}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
