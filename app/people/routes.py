@@ -34,7 +34,7 @@ from app.services import accounts, data_protection, people, staff_import
 @requires(Permission.VIEW_PEOPLE)
 def list_people():
     school = current_school()
-    return render_template("people/list_people.html", school=school, people=people.people_in_school(school))
+    return render_template("people/list_people.html", school=school, people=people.staff_list(school))
 
 
 @bp.route("/invite", methods=["GET", "POST"])

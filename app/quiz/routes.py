@@ -264,16 +264,16 @@ def quiz_result_detail(module_id: str):
 @requires(Permission.GRANT_EXTRA_ATTEMPTS)
 def extra_attempts():
     school = current_school()
-    learners = people.people_in_school(school)
+    learners = people.staff_list(school)
     form = ExtraAttemptsForm()
     form.person.choices = [SelectChoice("", "Choose a person")] + [
-        SelectChoice(str(p.user.id), f"{p.user.name} ({', '.join(r.label for r in p.roles)})") for p in learners
+        SelectChoice(str(p.id), f"{p.name} ({p.role_labels})") for p in learners
     ]
     form.module.choices = [SelectChoice("", "Choose a quiz")] + [
         SelectChoice(m.id, m.title) for m in catalogue().modules.values() if m.id in catalogue().quizzes
     ]
     if form.validate_on_submit():
-        person_ids = {str(p.user.id) for p in learners}
+        person_ids = {str(p.id) for p in learners}
         if form.person.data not in person_ids:
             form.person.errors.append("Choose a person at this school")
         elif form.module.data not in catalogue().quizzes:
