@@ -16,25 +16,31 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask import url_for
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import (
+    ActionStatus,
     LedgerEntry,
     Membership,
     Organisation,
     OrganisationKind,
+    RatingLevel,
+    ResponseStatus,
     Role,
     School,
     SchoolPhase,
+    SelfAssessmentResponse,
+    SelfAssessmentRound,
     TokenPurpose,
     User,
 )
-from app.services import accounts, certificates
+from app.models.base import utcnow
+from app.services import accounts, certificates, self_assessment
 from app.services.passwords import hash_password
 from tests.access_table import seeded_external_cpd, seeded_module_completion
 from tests.conftest import PASSWORD, sign_in
@@ -116,6 +122,9 @@ class World:
     tokens: dict[TokenPurpose, str]
     # Objects made on first use by ARGUMENTS (a quiz attempt...), by argument name.
     made: dict[str, object] = field(default_factory=dict)
+    # The person whose pages are being measured (None when signed out): the lead of the round made
+    # for the lead's pages, when their roles lead one.
+    viewer: User | None = None
 
 
 def _add_school(name: str, organisation: Organisation, urn: str) -> School:
@@ -243,6 +252,98 @@ def _attempt_id(world: World, endpoint: str) -> int:
     return world.made["attempt_id"]
 
 
+def _roles_at(user: User, school: School) -> frozenset[Role]:
+    return frozenset(
+        db.session.scalars(
+            select(Membership.role).where(Membership.user_id == user.id, Membership.school_id == school.id)
+        )
+    )
+
+
+def _agree_position(round_: SelfAssessmentRound, lead: User, rating: RatingLevel) -> None:
+    """The lead records the agreed position on every question and adds an action."""
+    self_assessment.save_position(
+        round_=round_,
+        agreed_by=lead,
+        expected_version=round_.position_version,
+        positions={
+            question_id: self_assessment.PositionInput(rating, "Agreed at the meeting.")
+            for question_id in round_.question_ids
+        },
+        action_statuses={},
+    )
+    self_assessment.add_action(
+        round_=round_,
+        created_by=lead,
+        question_id=round_.question_ids[0],
+        description="Review the SEND information report.",
+        owner="The SENCO",
+        due_on=date.today() + timedelta(days=60),
+        status=ActionStatus.IN_PROGRESS,
+        request_key=self_assessment.new_request_key(),
+    )
+
+
+def made_round(world: World, label: str = "large") -> int:
+    """A self-assessment round at the school, made through the self-assessment service on first use.
+
+    Its lead is the person whose pages are measured (`world.viewer`) when their roles there open a
+    key-question set, else the headteacher; it is on the first set the lead opens, after an earlier
+    round on that set (so that its pages compare the two), and invites everyone who answers key
+    questions. Everyone invited has submitted their answers but the viewer, whose own are a saved
+    draft (so that their page is the form); in both rounds the lead has agreed a position and added
+    an action.
+    """
+    key = f"round_id:{label}"
+    if key not in world.made:
+        from app.content import catalogue
+
+        school, people = world.schools[label], world.people[label]
+        viewer = world.viewer if world.viewer in people.values() else None
+        for lead in (viewer, people["head"]):
+            sets = self_assessment.sets_person_may_open(catalogue(), _roles_at(lead, school)) if lead else []
+            if sets:
+                question_set = sets[0]
+                break
+        today = date.today()
+
+        def opened(request_key: str, *, days_ago: int, closes_on: date) -> SelfAssessmentRound:
+            return self_assessment.open_round(
+                school=school,
+                lead=lead,
+                lead_roles=_roles_at(lead, school),
+                question_set=question_set,
+                closes_on=closes_on,
+                invited_roles=list(self_assessment.INVITABLE_ROLES),
+                request_key=request_key,
+                today=today - timedelta(days=days_ago),
+                now=utcnow() - timedelta(days=days_ago),
+            )
+
+        earlier = opened(f"budget-earlier-{label}", days_ago=120, closes_on=today - timedelta(days=90))
+        _agree_position(earlier, lead, RatingLevel.DEVELOPING)
+        round_ = opened(f"budget-{label}", days_ago=0, closes_on=today + timedelta(days=30))
+        levels = list(RatingLevel)
+        for person in self_assessment.invitees(school, self_assessment.INVITABLE_ROLES, today):
+            _, response = self_assessment.response_or_404(school, round_.id, person)
+            submit = person is not viewer
+            answers = {
+                question_id: self_assessment.AnswerInput(
+                    levels[(person.id + number) % len(levels)] if submit or number == 0 else None,
+                    f"Evidence from {person.name}.",
+                    "Observe a colleague." if submit else "",
+                )
+                for number, question_id in enumerate(round_.question_ids)
+            }
+            self_assessment.save_response(
+                round_=round_, response=response, expected_version=response.version, answers=answers, submit=submit
+            )
+        _agree_position(round_, lead, RatingLevel.ESTABLISHED)
+        db.session.commit()
+        world.made[key] = round_.id
+    return world.made[key]
+
+
 ARGUMENTS: dict[str, Callable[[World, str], object]] = {
     # A person in the school (for the people pages): the teaching assistant.
     "user_id": lambda world, endpoint: world.people["large"]["ta1"].id,
@@ -262,6 +363,24 @@ ARGUMENTS: dict[str, Callable[[World, str], object]] = {
     "code": lambda world, endpoint: certificates.code_for(
         db.session.get(LedgerEntry, seeded_module_completion(world.people["large"]["ta1"].id, _module().id))
     ),
+    # A self-assessment round at the school that everyone who answers key questions was asked to
+    # answer, led by the person measured if they lead rounds (the lead's pages), else by the head.
+    "round_id": lambda world, endpoint: made_round(world),
+    "led_round_id": lambda world, endpoint: made_round(world),
+}
+
+# The roles each page of a round answers 200 for in that world (anyone else is refused: 403, 404, or
+# sent to sign in), so that the budget is kept by the pages themselves, not by their refusals.
+_ANSWERERS = frozenset(role.value for role in self_assessment.INVITABLE_ROLES)
+_READERS = frozenset(role.value for role in (Role.HEADTEACHER, Role.SENCO, Role.GOVERNOR, Role.SEND_GOVERNOR))
+_LEADS = frozenset(role.value for role in (Role.HEADTEACHER, Role.SENCO, Role.SEND_GOVERNOR))
+ROUND_PAGES: dict[str, frozenset[str]] = {
+    "assess.show_round": _ANSWERERS,
+    "assess.edit_response": _ANSWERERS,
+    "assess.board_report": _READERS,
+    "assess.board_report_pdf": _READERS,
+    "assess.edit_position": _LEADS,
+    "assess.add_action": _LEADS,
 }
 
 
@@ -328,7 +447,8 @@ def test_pages_not_measured_are_reported(app, world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_get_page_keeps_to_the_budget(app, world, role):
-    client = signed_in(app, None if role == ANONYMOUS else account(world, role))
+    world.viewer = None if role == ANONYMOUS else account(world, role)
+    client = signed_in(app, world.viewer)
     over = []
     measured = {}
     for endpoint, path in get_pages(app, world).measured.items():
@@ -344,6 +464,10 @@ def test_every_get_page_keeps_to_the_budget(app, world, role):
     if role != ANONYMOUS:
         status, count = measured["main.home"]
         assert status == 200 and count >= 1
+    # A round's pages were measured as pages (200) for the roles that may see them, and only for those.
+    statuses = {endpoint: measured[endpoint][0] for endpoint in ROUND_PAGES}
+    answered = {endpoint for endpoint, status in statuses.items() if status == 200}
+    assert answered == {endpoint for endpoint, roles in ROUND_PAGES.items() if role in roles}, statuses
 
 
 def test_the_counter_counts(app, world):
@@ -420,6 +544,42 @@ def test_no_page_without_arguments_grows_with_the_number_of_staff(app, two_sizes
     ]
     assert not grew, f"Pages whose statements grow with the staff, as {role}:\n" + "\n".join(grew)
     assert logs["large"]["people.list_people"][0] == 200
+
+
+def _round_page(app, endpoint: str, round_id: int) -> str:
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    return url_for(endpoint, **dict.fromkeys(rule.arguments, round_id))
+
+
+@pytest.mark.parametrize("role", [Role.HEADTEACHER.value, Role.TEACHING_ASSISTANT.value])
+def test_round_pages_do_not_grow_with_the_people_invited(app, two_sizes, role):
+    """A round's pages in a school of 5 and of 60, everyone invited and all but the viewer submitted:
+    the headteacher leads it and reads every answer on the lead's page, the teaching assistant
+    answers it."""
+    logs: dict[str, dict[str, StatementLog]] = {}
+    for label, size in (("small", SMALL), ("large", LARGE)):
+        two_sizes.viewer = account(two_sizes, role, label)
+        round_id = made_round(two_sizes, label)
+        statuses = list(
+            db.session.scalars(select(SelfAssessmentResponse.status).where(SelfAssessmentResponse.round_id == round_id))
+        )
+        # The round really asked everyone, and all but the viewer answered: a handful of answers against some sixty.
+        assert len(statuses) >= size - 1
+        assert statuses.count(ResponseStatus.SUBMITTED) == len(statuses) - 1
+        client = signed_in(app, two_sizes.viewer)
+        logs[label] = {}
+        for endpoint, roles in ROUND_PAGES.items():
+            if role in roles:
+                response, logs[label][endpoint] = get_counting(client, _round_page(app, endpoint, round_id))
+                assert response.status_code == 200, endpoint
+    grew = [
+        f"  {endpoint}: {logs['small'][endpoint].count} statements for {SMALL} staff, "
+        f"{logs['large'][endpoint].count} for {LARGE}:\n{logs['large'][endpoint].describe()}"
+        for endpoint in logs["large"]
+        if logs["small"][endpoint].count != logs["large"][endpoint].count
+    ]
+    assert logs["large"], role
+    assert not grew, f"A round's pages whose statements grow with the people asked, as {role}:\n" + "\n".join(grew)
 
 
 def test_officer_pages_do_not_grow_with_the_number_of_schools(app):
