@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,16 +91,19 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen, log_path: Path)
     pytest.fail(f"The app server did not answer /healthz in {SERVER_START_TIMEOUT}s:\n{log_path.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def live_site(tmp_path_factory) -> Iterator[LiveSite]:
-    """The app on 127.0.0.1 at a free port, with the demo data; stopped at the end of the run."""
+@contextmanager
+def _serve(folder: Path, settings: dict[str, str]) -> Iterator[LiveSite]:
+    """The app on 127.0.0.1 at a free port, with the demo data, until the block ends.
+
+    `settings` are environment variables that replace the defaults below (each one a setting the
+    app reads from its environment, see app/config.py).
+    """
     for needed, how in [
         (ROOT / "app" / "static" / "app.css", "npm run build"),
         (AXE_SCRIPT, "npm ci"),
     ]:
         if not needed.exists():
             pytest.fail(f"{needed.relative_to(ROOT)} is missing: run `make setup` (or `{how}`)")
-    folder = tmp_path_factory.mktemp("live-site")
     database_url = f"sqlite:///{folder / 'send-ready.sqlite3'}"
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -114,13 +118,15 @@ def live_site(tmp_path_factory) -> Iterator[LiveSite]:
         # The sweep signs in a dozen times in a minute, well past the sign-in limit.
         "RATELIMIT_ENABLED": "false",
         # Leaders would first have to set up an authenticator app; these tests start after the
-        # password, so every demo account signs in with its password alone.
+        # password, so every demo account signs in with its password alone (unless `settings`
+        # turn two-step sign-in on, as tests/browser/test_two_step_sign_in.py does).
         "TWO_STEP_REQUIRED_FOR_LEADERS": "false",
         # No MAIL_SERVER: each email is written to the server's log as it would be sent.
         "MAIL_DELIVER_IN_REQUEST": "true",
     }
     for inherited in ("MAIL_SERVER", "REDIS_URL", "FLASK_DEBUG", "FLASK_RUN_PORT", "FLASK_RUN_HOST"):
         env.pop(inherited, None)
+    env.update(settings)
     _flask(["db", "upgrade"], env)
     _flask(["demo"], env)
 
@@ -146,6 +152,28 @@ def live_site(tmp_path_factory) -> Iterator[LiveSite]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def live_site(tmp_path_factory) -> Iterator[LiveSite]:
+    """The app on 127.0.0.1 at a free port, with the demo data; stopped at the end of the run."""
+    with _serve(tmp_path_factory.mktemp("live-site"), {}) as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def serve_live_site(tmp_path_factory):
+    """Another live site, with other settings: `with serve_live_site(NAME="value") as site:`.
+
+    Each one is a server of its own, on a database of its own, so a test module that needs one
+    starts it once, in a module-scoped fixture named `live_site` (which `new_page` then uses):
+    see tests/browser/test_two_step_sign_in.py.
+    """
+
+    def serve(**settings: str):
+        return _serve(tmp_path_factory.mktemp("live-site"), settings)
+
+    return serve
 
 
 @pytest.fixture(scope="session")

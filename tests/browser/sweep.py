@@ -114,7 +114,7 @@ def _match(adapter: MapAdapter, path: str) -> tuple[Rule, dict] | None:
         return None
 
 
-class _PageWatcher:
+class PageWatcher:
     """Collects what goes wrong on a page besides accessibility rules, between two visits."""
 
     def __init__(self, page: Page):
@@ -198,7 +198,7 @@ def sweep(
     """
     adapter = app.url_map.bind(urlsplit(base_url).netloc)
     result = VisitorSweep(who)
-    watcher = _PageWatcher(page)
+    watcher = PageWatcher(page)
     queue = deque([*page_endpoints(app, with_arguments=False).values(), *extra_paths])
     queued = set(queue)
     checked: set[tuple] = set()
