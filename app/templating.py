@@ -1,6 +1,6 @@
 """What every template can see: the signed-in person's context and the header's school switcher."""
 
-from flask import request
+from flask import has_request_context, request
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -16,7 +16,8 @@ def register_template_helpers(app) -> None:
 
     @app.context_processor
     def signed_in_context():
-        if not current_user.is_authenticated:
+        # Email is rendered by the scheduled jobs and the command line too, where nobody is signed in.
+        if not has_request_context() or not current_user.is_authenticated:
             return {"current_context": None}
         context = current_context()
         contexts = available_contexts()

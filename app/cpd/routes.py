@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -13,6 +13,7 @@ from app.content import catalogue
 from app.cpd import bp, certificates_bp
 from app.cpd.forms import CorrectExternalCpdForm, ExternalCpdForm, ReviewForm, VoidCertificateForm
 from app.extensions import db
+from app.links import public_url
 from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role, User
 from app.permissions import Permission, current_context, current_school, public, requires
 from app.services import certificates, cpd_record, exports
@@ -169,12 +170,11 @@ def download_certificate(module_id: str):
         # Not completed (or its certificate was voided): the module's page says what is left to do.
         return redirect(url_for("learn.show_module", module_id=module_id))
     code = certificates.code_for(completion.entry)
-    verify_path = url_for("certificates.verify_certificate", code=code)
     pdf = certificates.certificate_pdf(
         completion=completion,
         person_name=current_user.name,
         school_name=certificates.school_name_of(completion.entry),
-        verify_url=current_app.config["PUBLIC_BASE_URL"] + verify_path,
+        verify_url=public_url("certificates.verify_certificate", code=code),
         code=code,
     )
     return _attachment(pdf, "application/pdf", f"certificate-{module_id}.pdf")

@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from datetime import date
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.links import public_url
 from app.models import AccountToken, AuditAction, Membership, Role, School, TokenPurpose, User
 from app.models.base import utcnow
 from app.models.people import new_session_token
@@ -75,7 +76,7 @@ def redeem_token_and_set_password(token: AccountToken, new_password: str) -> boo
 
 
 def _link(endpoint: str, raw: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, token=raw)
+    return public_url(endpoint, token=raw)
 
 
 def invite_person(
@@ -141,7 +142,7 @@ def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User
         school=school.name,
         role=role.label,
         inviter=inviter.name if inviter else school.name,
-        sign_in_link=current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in"),
+        sign_in_link=public_url("auth.sign_in"),
     )
 
 

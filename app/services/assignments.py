@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, url_for
 from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
+from app.links import public_url
 from app.models import Assignment, Role, School, User
 from app.services import email
 from app.services.staff_training import school_people
@@ -90,7 +90,7 @@ def assign_training(
                 titles=[catalogue.modules[m].title for m in new_modules],
                 due_on=due_on,
                 note=note,
-                link=current_app.config["PUBLIC_BASE_URL"] + url_for("learn.your_training"),
+                link=public_url("learn.your_training"),
             )
     db.session.flush()
     return AssignmentResult(people=len(targets), created=created)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue
 from app.extensions import db
+from app.links import public_url
 from app.models import ReminderSent, Role, School
 from app.services import email
 from app.services.staff_training import TrainingStatus, build_dashboard
@@ -55,7 +55,6 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
     """Queue every reminder that is due today and not yet sent. Commits once per school."""
     today = today or date.today()
     run = ReminderRun()
-    link = current_app.config["PUBLIC_BASE_URL"]
     for school in db.session.scalars(select(School).order_by(School.id)):
         dashboard = build_dashboard(catalogue, school.id, today)
         for row in dashboard.rows:
@@ -82,17 +81,17 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
                     name=row.user.name,
                     school=school.name,
                     items=items,
-                    link=link + url_for("learn.your_training"),
+                    link=public_url("learn.your_training"),
                 )
                 for claim in claims:
                     claim.outbox_message_id = message.id
                 run.reminders += 1
-        run.digests += _send_digests(catalogue, school, dashboard, today, link)
+        run.digests += _send_digests(catalogue, school, dashboard, today)
         db.session.commit()
     return run
 
 
-def _send_digests(catalogue, school, dashboard, today: date, link: str) -> int:
+def _send_digests(catalogue, school, dashboard, today: date) -> int:
     counts = dashboard.status_counts()
     sent = 0
     for row in dashboard.rows:
@@ -115,7 +114,7 @@ def _send_digests(catalogue, school, dashboard, today: date, link: str) -> int:
             due_soon=counts[TrainingStatus.DUE_SOON],
             older=counts[TrainingStatus.OLDER_VERSION],
             completed=counts[TrainingStatus.COMPLETED],
-            link=link + url_for("leaders.staff_training"),
+            link=public_url("leaders.staff_training"),
         )
         claim.outbox_message_id = message.id
         sent += 1
