@@ -233,7 +233,7 @@ def _training_cell(cell: dashboards.Cell | None) -> str:
     # Many cells are alike (the same status on the same date), so each is made once.
     if cell is None:
         return '<td class="govuk-table__cell"><span class="govuk-visually-hidden">Not required</span></td>'
-    status, when = escape(cell.status.label), escape(cell.date_text)
+    status, when = escape(cell.status.label), cell.date.strftime("%-d %b %Y")
     assigned = ", assigned" if cell.assigned else ""
     return (
         f'<td class="govuk-table__cell"><strong class="govuk-tag {escape(cell.status.tag_class)}">{status}</strong>'

@@ -7,7 +7,8 @@ import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, CheckConstraint, ColumnElement, Date, ForeignKey, Integer, String, and_, false, or_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -127,8 +128,16 @@ class Membership(db.Model):
     school: Mapped[School | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
 
+    # One rule for "holds the role on this day", in Python (`membership.is_current(today)`) and in SQL
+    # (`.where(Membership.is_current(today))`).
+    @hybrid_method
     def is_current(self, today: date) -> bool:
         return self.started_on <= today and (self.ended_on is None or self.ended_on >= today)
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls, today: date) -> ColumnElement[bool]:
+        return and_(cls.started_on <= today, or_(cls.ended_on.is_(None), cls.ended_on >= today))
 
 
 class TokenPurpose(enum.StrEnum):

@@ -831,8 +831,7 @@ def _works_at(school: School, today: date):
     return exists().where(
         Membership.user_id == LedgerEntry.user_id,
         Membership.school_id == school.id,
-        Membership.started_on <= today,
-        (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+        Membership.is_current(today),
     )
 
 
@@ -845,8 +844,7 @@ def person_at_school_or_404(school: School, user_id: int, today: date | None = N
             exists().where(
                 Membership.user_id == User.id,
                 Membership.school_id == school.id,
-                Membership.started_on <= today,
-                (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+                Membership.is_current(today),
             ),
         )
     ).first()

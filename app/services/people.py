@@ -41,8 +41,7 @@ def people_in_school(school: School, today: date | None = None) -> list[PersonIn
         .join(Membership.user)
         .where(
             Membership.school_id == school.id,
-            Membership.started_on <= today,
-            (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+            Membership.is_current(today),
         )
         .options(selectinload(Membership.user))
         .order_by(User.name, User.id, Membership.id)
@@ -85,8 +84,7 @@ def staff_list(school: School, today: date | None = None) -> list[ListedPerson]:
         .join(Membership, Membership.user_id == User.id)
         .where(
             Membership.school_id == school.id,
-            Membership.started_on <= today,
-            (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+            Membership.is_current(today),
         )
         .order_by(User.name, User.id)
     )

@@ -175,8 +175,7 @@ def invitees(school: School, roles: Iterable[Role], today: date) -> list[User]:
             .where(
                 Membership.school_id == school.id,
                 Membership.role.in_(list(roles)),
-                Membership.started_on <= today,
-                (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
+                Membership.is_current(today),
                 User.active.is_(True),
             )
             .distinct()

@@ -9,14 +9,12 @@ from __future__ import annotations
 import calendar
 import csv
 import enum
-import functools
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.content.model import Catalogue
 from app.extensions import db
@@ -117,16 +115,6 @@ class Cell:
     date: date
     assigned: bool
 
-    @property
-    def date_text(self) -> str:
-        return day_text(self.date)
-
-
-@functools.lru_cache(maxsize=4096)
-def day_text(day: date) -> str:
-    """A date as the dashboard shows it ("3 Mar 2026"). Kept, because thousands of cells share a few hundred dates."""
-    return day.strftime("%-d %b %Y")
-
 
 @dataclass(frozen=True, slots=True)
 class StaffMember:
@@ -189,34 +177,6 @@ class Dashboard:
         return summary
 
 
-def _current_memberships(school_ids: list[int], today: date) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .join(User, User.id == Membership.user_id)
-            .where(Membership.school_id.in_(school_ids), *_current_on(today))
-            .options(joinedload(Membership.user))
-            .order_by(User.name, User.id)
-        )
-    )
-
-
-def _current_on(today: date) -> tuple:
-    return (
-        Membership.started_on <= today,
-        (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
-    )
-
-
-def school_people(school_id: int, today: date) -> list[tuple[User, dict[Role, date]]]:
-    """Everyone with a current role at the school, with when they started each role. One query."""
-    people: dict[int, tuple[User, dict[Role, date]]] = {}
-    for membership in _current_memberships([school_id], today):
-        _, roles = people.setdefault(membership.user_id, (membership.user, {}))
-        roles[membership.role] = min(roles.get(membership.role, membership.started_on), membership.started_on)
-    return list(people.values())
-
-
 def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]]:
     """school -> person -> (the person, when they started each current role), in name order. One query,
     of plain rows: building thousands of ORM objects was most of an organisation's dashboard time."""
@@ -232,7 +192,7 @@ def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, 
             User.qualified_teacher,
         )
         .join(User, User.id == Membership.user_id)
-        .where(Membership.school_id.in_(school_ids), *_current_on(today))
+        .where(Membership.school_id.in_(school_ids), Membership.is_current(today))
         .order_by(User.name, User.id)
     )
     by_school: dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]] = {school_id: {} for school_id in school_ids}
@@ -243,6 +203,11 @@ def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, 
         roles = people[user_id][1]
         roles[role] = min(roles.get(role, started_on), started_on)
     return by_school
+
+
+def school_people(school_id: int, today: date) -> list[tuple[StaffMember, dict[Role, date]]]:
+    """Everyone with a current role at the school, with when they started each role. One query."""
+    return list(_staff_by_school([school_id], today)[school_id].values())
 
 
 def build_dashboard(catalogue: Catalogue, school_id: int, today: date | None = None) -> Dashboard:

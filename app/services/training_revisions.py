@@ -79,9 +79,8 @@ def _change_revisions(session: Session) -> None:
             .values(training_revision=new_training_revision())
             .execution_options(synchronize_session=False)
         )
-        for school in session.identity_map.values():
-            if isinstance(school, School) and school.id in school_ids:
-                session.expire(school, ["training_revision"])
+    # The UPDATE's own autoflush may have noted an empty set again; the commit expires every loaded
+    # school, so the new revision is read on next use.
     session.info.pop(_PENDING, None)
 
 
