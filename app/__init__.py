@@ -66,7 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.leaders import bp as leaders_bp
     from app.learn import bp as learn_bp
     from app.main import bp as main_bp
-    from app.people import account_bp
+    from app.people import account_bp, invitations_bp
     from app.people import bp as people_bp
     from app.quiz import bp as quiz_bp
     from app.security import add_security_headers
@@ -78,6 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(learn_bp)
     app.register_blueprint(assess_bp)
     app.register_blueprint(quiz_bp)

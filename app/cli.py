@@ -155,7 +155,7 @@ def register_commands(app: Flask) -> None:
             raise SystemExit(f"Nothing imported into {school.name}: {plan.problem_count} problem(s) in the file.")
         outcome = staff_import.Outcome
         summary = (
-            f"{plan.count(outcome.CREATE)} new people, {plan.count(outcome.ADD_ROLE)} roles added, "
+            f"{plan.count(outcome.INVITE)} to invite, {plan.count(outcome.ADD_ROLE)} roles added, "
             f"{plan.count(outcome.CHANGE)} start dates changed, {plan.count(outcome.SKIP)} rows already up to date"
         )
         if dry_run:

@@ -19,7 +19,7 @@ from flask import abort, g, session
 from flask_login import current_user
 
 from app.extensions import login_manager
-from app.models import Membership, Organisation, Role, School
+from app.models import SCHOOL_ROLES, Membership, Organisation, Role, School, User
 
 
 class Permission(enum.StrEnum):
@@ -92,6 +92,67 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE} | _ADMINISTRATION),
     Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),
 }
+
+
+# Who may give (and take away) which role at a school. A headteacher may grant any school role; a
+# school administrator keeps the staff and governor lists but may not make anyone a headteacher,
+# SENCO or administrator. Nobody grants themselves anything (`grant_refusal`), a school always keeps
+# a headteacher (`removal_refusal`), and the chair of governors is an office set by those who keep the
+# staff list (MANAGE_STAFF), never by the chair themselves. Every change is in the audit log.
+ROLE_GRANTS: dict[Role, frozenset[Role]] = {
+    Role.HEADTEACHER: frozenset(SCHOOL_ROLES),
+    Role.SCHOOL_ADMIN: frozenset({Role.TEACHING_ASSISTANT, Role.TEACHER, Role.GOVERNOR, Role.SEND_GOVERNOR}),
+}
+
+
+class RoleGrantRefused(PermissionError):
+    """A role change the person making it may not make; the message says why, for them."""
+
+
+def grantable_roles(granter_roles: frozenset[Role] | set[Role]) -> frozenset[Role]:
+    """The school roles someone holding these roles (at one school) may give and take away."""
+    allowed: set[Role] = set()
+    for role in granter_roles:
+        allowed |= ROLE_GRANTS.get(role, frozenset())
+    return frozenset(allowed)
+
+
+def grant_refusal(granter_roles: frozenset[Role] | set[Role], role: Role, *, on_self: bool) -> str | None:
+    """Why someone with these roles may not give `role` (to themselves if `on_self`), or None if they may."""
+    if on_self:
+        return "You cannot give yourself a role. Ask your headteacher"
+    if role not in grantable_roles(granter_roles):
+        return f"Only a headteacher can give someone the {role.label} role"
+    return None
+
+
+def removal_refusal(
+    granter_roles: frozenset[Role] | set[Role], role: Role, *, on_self: bool, other_headteachers: int
+) -> str | None:
+    """Why someone with these roles may not take `role` away, or None if they may.
+
+    `other_headteachers` counts the school's current headteachers besides the person losing the role.
+    """
+    if on_self and role in (Role.HEADTEACHER, Role.SCHOOL_ADMIN):
+        return "You cannot remove your own headteacher or administrator role"
+    if role not in grantable_roles(granter_roles):
+        return f"Only a headteacher can remove the {role.label} role"
+    if role is Role.HEADTEACHER and other_headteachers == 0:
+        return "A school must keep a headteacher: give the role to someone else first"
+    return None
+
+
+def roles_at_school(user: User, school_id: int, today: date | None = None) -> frozenset[Role]:
+    """The roles the person holds at the school today."""
+    today = today or date.today()
+    return frozenset(m.role for m in user.memberships if m.school_id == school_id and m.is_current(today))
+
+
+def check_grant(*, granter: User, school: School, target_user_id: int | None, role: Role) -> None:
+    """Raise RoleGrantRefused unless `granter` may give `role` at the school to that person."""
+    refusal = grant_refusal(roles_at_school(granter, school.id), role, on_self=target_user_id == granter.id)
+    if refusal is not None:
+        raise RoleGrantRefused(refusal)
 
 
 class Office(enum.StrEnum):

@@ -58,6 +58,10 @@ class Access:
     content_args: tuple[str, ...] = ()
     # The request ends the session (signing out): the matrix signs in again afterwards.
     ends_session: bool = False
+    # For an object another school owns, of a person who works at both: the route only reads it, so
+    # it opens while the person shares their record with this school (and is 'not found' otherwise).
+    # A route that acts on the object (verifies, voids) is 'not found' either way.
+    reads_shared: bool = False
 
     @property
     def arguments(self) -> frozenset[str]:
@@ -83,6 +87,8 @@ ACCESS: dict[str, Access] = {
     "people.show_person": Access(SEES_PEOPLE, object_arg="user_id"),
     "people.invite_person": Access(INVITES_PEOPLE),
     "people.resend_invitation": Access(INVITES_PEOPLE, object_arg="user_id"),
+    "people.resend_pending_invitation": Access(INVITES_PEOPLE, object_arg="school_invitation_id"),
+    "people.withdraw_invitation": Access(INVITES_PEOPLE, object_arg="school_invitation_id"),
     "people.list_leavers": Access(SEES_PEOPLE),
     "people.list_governors": Access(SEES_PEOPLE),
     "people.change_roles": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
@@ -105,6 +111,11 @@ ACCESS: dict[str, Access] = {
     "account.replace_recovery_codes": Access(SIGNED_IN),
     "account.turn_off_two_step": Access(SIGNED_IN),
     "account.download_your_data": Access(SIGNED_IN),
+    # Sharing one's CPD record from other schools with one of one's own schools.
+    "account.change_sharing": Access(LEARNERS, object_arg="school_id"),
+    # A person's own invitations to join schools: another person's answers 404.
+    "invitations.list_invitations": Access(SIGNED_IN),
+    "invitations.show_invitation": Access(SIGNED_IN, object_arg="invitation_id"),
     # Training.
     "learn.your_training": Access(LEARNERS),
     "learn.list_modules": Access(LEARNERS),
@@ -159,7 +170,7 @@ ACCESS: dict[str, Access] = {
     "cpd.show_person_record": Access(REVIEWS_CPD, object_arg="user_id"),
     "cpd.download_person_statement": Access(REVIEWS_CPD, object_arg="user_id"),
     "cpd.review_entry": Access(REVIEWS_CPD, object_arg="staff_entry_id"),
-    "cpd.download_staff_evidence": Access(REVIEWS_CPD, object_arg="staff_entry_id"),
+    "cpd.download_staff_evidence": Access(REVIEWS_CPD, object_arg="staff_entry_id", reads_shared=True),
     "cpd.void_certificate": Access(REVIEWS_CPD, object_arg="completion_id"),
     "api.my_cpd": Access(LEARNERS),
     "api.my_xapi": Access(LEARNERS),
@@ -184,6 +195,11 @@ class ObjectKind:
     own: Callable[[Any, dict[str, Any]], Any]
     someone_in: Callable[[Any, dict[str, Any]], Any]
     personal: bool = False
+    # An object of someone the school has invited who has not joined yet: 'not found' to the school.
+    invited_here: Callable[[Any, dict[str, Any]], Any] | None = None
+    # An object the other school owns, of a person who works at this school too; the flag says whether
+    # it is the sharer's (who shares their record with this school) or the commuter's (who does not).
+    owned_elsewhere: Callable[[Any, dict[str, Any], bool], Any] | None = None
 
 
 def _attempt_in_progress(user_id: int, content: dict[str, Any]) -> int:
@@ -277,12 +293,77 @@ def _round_led_by_person(person) -> int:
     return _round_led_by(person.id, _school_of(person), _LED_SETS[person.role])
 
 
+def _inviting_school() -> int:
+    """A third school, in no seeded organisation, that invites people (its name is no school's marker)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import School, SchoolPhase
+
+    found = db.session.scalars(select(School.id).where(School.urn == "830003")).first()
+    if found is not None:
+        return found
+    school = School(urn="830003", name="Neutral Inviting School", phase=SchoolPhase.PRIMARY)
+    db.session.add(school)
+    db.session.commit()
+    return school.id
+
+
+def pending_invitation(user_id: int, school_id: int) -> int:
+    """A pending invitation from the school to the person, made if there is none (a case may have
+    answered or withdrawn the last one)."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import InvitationStatus, MembershipInvitation, Role
+
+    found = db.session.scalars(
+        select(MembershipInvitation.id).where(
+            MembershipInvitation.user_id == user_id,
+            MembershipInvitation.school_id == school_id,
+            MembershipInvitation.status == InvitationStatus.PENDING,
+        )
+    ).first()
+    if found is not None:
+        return found
+    invitation = MembershipInvitation(
+        school_id=school_id,
+        user_id=user_id,
+        role=Role.TEACHER,
+        started_on=date(2026, 9, 1),
+        invited_name="Name the school typed",
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation.id
+
+
+def _invitation_at(school_id: int) -> int:
+    """A pending invitation from the school to someone who does not work there (made on first use)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+
+    email = f"invitee-{school_id}@invited.example.org"
+    user_id = db.session.scalars(select(User.id).where(User.email == email)).first()
+    if user_id is None:
+        user = User(email=email, name="An invitee")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+    return pending_invitation(user_id, school_id)
+
+
 OBJECTS: dict[str, ObjectKind] = {
     # Someone invited who has not chosen a password: the one kind of person whose invitation can be
     # sent again, so a missing school check would show as a success rather than as a 400.
     "user_id": ObjectKind(
         own=lambda person, content: person.id,
         someone_in=lambda school, content: school.pending.id,
+        invited_here=lambda school, content: school.invitee.id,
     ),
     "attempt_id": ObjectKind(
         own=lambda person, content: _attempt_in_progress(person.id, content),
@@ -310,11 +391,33 @@ OBJECTS: dict[str, ObjectKind] = {
     "staff_entry_id": ObjectKind(
         own=lambda person, content: seeded_external_cpd(person.id),
         someone_in=lambda school, content: seeded_external_cpd(school.pending.id),
+        owned_elsewhere=lambda school, content, shared: seeded_external_cpd(
+            (school.sharer if shared else school.commuter).id, school_id=school.other_id
+        ),
+    ),
+    # A school's pending invitation to someone, which its inviters may send again or withdraw.
+    "school_invitation_id": ObjectKind(
+        own=lambda person, content: _invitation_at(_school_of(person)),
+        someone_in=lambda school, content: _invitation_at(school.id),
+    ),
+    # A school the person works at (sharing their record with it): another school is 'not found'.
+    "school_id": ObjectKind(
+        own=lambda person, content: _school_of(person),
+        someone_in=lambda school, content: school.id,
+    ),
+    # An invitation to the person themselves: only they may answer it.
+    "invitation_id": ObjectKind(
+        own=lambda person, content: pending_invitation(person.id, _inviting_school()),
+        someone_in=lambda school, content: pending_invitation(school.pending.id, _inviting_school()),
+        personal=True,
     ),
     # A completed module, whose certificate a leader may void.
     "completion_id": ObjectKind(
         own=lambda person, content: seeded_module_completion(person.id, content["module_id"]),
         someone_in=lambda school, content: seeded_module_completion(school.pending.id, content["module_id"]),
+        owned_elsewhere=lambda school, content, shared: seeded_module_completion(
+            (school.sharer if shared else school.commuter).id, content["module_id"], school_id=school.other_id
+        ),
     ),
 }
 
@@ -323,8 +426,9 @@ OBJECTS: dict[str, ObjectKind] = {
 _seeded_evidence_dir: list[str] = []
 
 
-def seeded_external_cpd(user_id: int) -> int:
-    """The person's external CPD entry, with a small PDF as evidence, recorded on first use (once)."""
+def seeded_external_cpd(user_id: int, school_id: int | None = None) -> int:
+    """The person's external CPD entry, with a small PDF as evidence, recorded on first use (once) while
+    they work at the school (by default the one they work at), which so owns it."""
     import atexit
     import shutil
     import tempfile
@@ -340,9 +444,10 @@ def seeded_external_cpd(user_id: int) -> int:
         _seeded_evidence_dir.append(tempfile.mkdtemp(prefix="send-ready-seeded-evidence-"))
         atexit.register(shutil.rmtree, _seeded_evidence_dir[0], True)
     current_app.config["EVIDENCE_DIR"] = _seeded_evidence_dir[0]
+    school_id = school_id or _school_id_of_user(user_id)
     entry = cpd_record.record_external_cpd(
         user_id=user_id,
-        school_id=None,
+        school_id=school_id,
         details=cpd_record.ExternalCpdDetails(
             title="Seeded autism awareness course",
             provider="Seeded provider",
@@ -351,30 +456,44 @@ def seeded_external_cpd(user_id: int) -> int:
             category=cpd_record.Category.COURSE,
         ),
         evidence=cpd_record.EvidenceUpload(b"%PDF-1.4 seeded evidence", EvidenceMediaType.PDF, "seeded.pdf"),
-        once_key="seeded-by-the-access-table",
+        once_key=f"seeded-by-the-access-table-{school_id}",
     )
     db.session.commit()
     return entry.id
 
 
-def seeded_module_completion(user_id: int, module_id: str) -> int:
-    """The person's completion of the module, recorded as the curriculum records it (once)."""
+def seeded_module_completion(user_id: int, module_id: str, school_id: int | None = None) -> int:
+    """The person's completion of the module while at the school (by default the one they work at),
+    recorded as the curriculum records it (once)."""
     from app.content import catalogue
     from app.extensions import db
     from app.services import ledger
 
     module = catalogue().modules[module_id]
+    school_id = school_id or _school_id_of_user(user_id)
     entry = ledger.append_entry(
         user_id=user_id,
+        school_id=school_id,
         kind=ledger.EntryKind.MODULE_COMPLETED,
         subject_id=module.id,
         subject_version=module.version,
         payload={"minutes": module.minutes, "title": module.title},
         recorded_by_id=user_id,
-        dedupe_key=f"module_completed:{module.id}:{module.version}",
+        dedupe_key=f"module_completed:{module.id}:{module.version}:{school_id}",
     )
     db.session.commit()
     return entry.id
+
+
+def _school_id_of_user(user_id: int) -> int | None:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Membership
+
+    return db.session.scalars(
+        select(Membership.school_id).where(Membership.user_id == user_id, Membership.school_id.is_not(None))
+    ).first()
 
 
 def content_values(app) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import contextvars
 import itertools
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -322,16 +322,34 @@ class SeededSchool:
     people: dict[str, SeededPerson]
     # Invited as a teacher but has not chosen a password yet.
     pending: SeededPerson
+    # A teacher here whom the other school has invited, and who has not answered: the other school
+    # must see only what it typed, never their name or anything of theirs.
+    joiner: SeededPerson | None = None
+    # The other school's joiner: invited here, not yet joined.
+    invitee: SeededPerson | None = None
+    # Two teachers who work at both schools. Each school recorded some CPD for them; the commuter
+    # shares nothing, the sharer shares their record with both schools.
+    commuter: SeededPerson | None = None
+    sharer: SeededPerson | None = None
+    other_id: int | None = None
 
     @property
     def everyone(self) -> list[SeededPerson]:
         return [*self.people.values(), self.pending]
 
     @property
+    def private_texts(self) -> list[str]:
+        """What only this school recorded for the people who also work at the other school."""
+        return [f"{self.name.split()[0]} commuter course"]
+
+    @property
     def markers(self) -> list[str]:
         """Text that only this school's pages may contain."""
         names = [self.name, self.organisation_name, f"URN {self.urn}"]
-        return names + [text for person in self.everyone for text in (person.name, person.email)]
+        people = [text for person in self.everyone for text in (person.name, person.email)]
+        # The joiner's address is the other school's to type; their name is not.
+        joiner = [self.joiner.name] if self.joiner else []
+        return names + people + joiner + self.private_texts
 
 
 def _seed_school(letter: str) -> SeededSchool:
@@ -371,8 +389,91 @@ def _seed_school(letter: str) -> SeededSchool:
 
     people = {role.value: person(role) for role in Role}
     pending = person(Role.TEACHER, signed_up=False)
+    joiner_user = User(
+        email=f"joiner-{letter.lower()}@joiners.example.org",
+        name=f"Zebedee {word} Joiner",
+        password_hash=hash_password(PASSWORD),
+    )
+    db.session.add(joiner_user)
+    db.session.flush()
+    db.session.add(
+        Membership(user_id=joiner_user.id, role=Role.TEACHER, started_on=date(2024, 9, 1), school_id=school.id)
+    )
+    joiner = SeededPerson(joiner_user.id, joiner_user.name, joiner_user.email, Role.TEACHER.value)
     db.session.commit()
-    return SeededSchool(letter, school.id, school.name, school.urn, organisation.name, people, pending)
+    return SeededSchool(letter, school.id, school.name, school.urn, organisation.name, people, pending, joiner=joiner)
+
+
+def _seed_people_of_both(schools: dict[str, SeededSchool]) -> dict[str, SeededSchool]:
+    """The people who cross between the two schools: each school's joiner invited by the other, and a
+    commuter and a sharer who work at both, with CPD each school recorded and decided for them."""
+    from app.models import MembershipInvitation, RecordSharing
+    from app.models.base import utcnow
+    from app.services import cpd_record
+
+    a, b = schools["A"], schools["B"]
+    both = {}
+    for name in ("commuter", "sharer"):
+        user = User(
+            email=f"{name}@both.example.org", name=f"Yolanda {name.title()}", password_hash=hash_password(PASSWORD)
+        )
+        db.session.add(user)
+        db.session.flush()
+        for school in (a, b):
+            db.session.add(
+                Membership(user_id=user.id, role=Role.TEACHER, started_on=date(2024, 9, 1), school_id=school.id)
+            )
+            if name == "sharer":
+                db.session.add(RecordSharing(user_id=user.id, school_id=school.id, shared_at=utcnow()))
+        both[name] = SeededPerson(user.id, user.name, user.email, Role.TEACHER.value)
+    for school, other in ((a, b), (b, a)):
+        db.session.add(
+            MembershipInvitation(
+                school_id=other.id,
+                user_id=school.joiner.id,
+                role=Role.TEACHER,
+                started_on=date(2025, 9, 1),
+                invited_name=f"Joiner typed by {other.letter}",
+            )
+        )
+        for name, title in (("commuter", f"{school.name.split()[0]} commuter course"), ("sharer", "Shared course")):
+            entry = cpd_record.record_external_cpd(
+                user_id=both[name].id,
+                school_id=school.id,
+                details=cpd_record.ExternalCpdDetails(
+                    title=title,
+                    provider="A provider",
+                    activity_date=date(2025, 10, 1),
+                    minutes=60,
+                    category=cpd_record.Category.COURSE,
+                ),
+                evidence=None,
+                once_key=f"seeded-{name}-{school.letter}",
+            )
+            if name == "sharer":
+                # Decided by the school's headteacher, whose name the other school must not see.
+                sharer = db.session.get(User, both[name].id)
+                cpd_record.review_external_cpd(
+                    reviewer_id=school.people["headteacher"].id,
+                    school=db.session.get(School, school.id),
+                    record=cpd_record.build_record(sharer),
+                    entry_id=entry.id,
+                    seen_version_id=entry.id,
+                    decision=cpd_record.ReviewDecision.VERIFY,
+                    comment="",
+                    once_key=f"seeded-verify-{school.letter}",
+                )
+    db.session.commit()
+    return {
+        letter: replace(
+            school,
+            invitee=(b if letter == "A" else a).joiner,
+            commuter=both["commuter"],
+            sharer=both["sharer"],
+            other_id=(b if letter == "A" else a).id,
+        )
+        for letter, school in schools.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -383,7 +484,7 @@ def two_schools(app, on_postgresql) -> dict[str, SeededSchool]:
     `@pytest.fixture(autouse=True)` `def _clean_database(): yield`.
     """
     with app.app_context():
-        schools = {letter: _seed_school(letter) for letter in "AB"}
+        schools = _seed_people_of_both({letter: _seed_school(letter) for letter in "AB"})
         db.session.remove()
     yield schools
     with app.app_context():

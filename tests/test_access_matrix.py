@@ -52,7 +52,9 @@ class Case:
     method: str
     letter: str | None  # the actor's school (None: signed out)
     role: str
-    # For a route naming an object: "own", "same_school", "other_school" (or "someone", signed out).
+    # For a route naming an object: "own", "same_school", "other_school" (or "someone", signed out);
+    # and, where the object kind has them, "invited" (someone the school invited who has not joined),
+    # "elsewhere" and "elsewhere_shared" (the other school's, of a person who works at both).
     variant: str | None
 
     @property
@@ -88,7 +90,10 @@ def _cases() -> list[Case]:
                 elif role == ANONYMOUS:
                     variants = ("someone",)
                 else:
+                    kind = OBJECTS[access.object_arg]
                     variants = ("own", "same_school", "other_school")
+                    variants += ("invited",) if kind.invited_here else ()
+                    variants += ("elsewhere", "elsewhere_shared") if kind.owned_elsewhere else ()
                 for variant in variants:
                     cases.append(Case(rule.endpoint, method, letter, role, variant))
     return cases
@@ -202,6 +207,10 @@ def _object_id(app, case: Case, actor: Actor, schools: dict[str, SeededSchool], 
             return kind.someone_in(schools["A"], content)
         if case.variant == "own":
             return kind.own(actor.person, content)
+        if case.variant == "invited":
+            return kind.invited_here(schools[case.letter], content)
+        if case.variant in ("elsewhere", "elsewhere_shared"):
+            return kind.owned_elsewhere(schools[case.letter], content, case.variant == "elsewhere_shared")
         return kind.someone_in(schools[case.letter if case.variant == "same_school" else other], content)
 
 
@@ -250,6 +259,10 @@ def test_access(app, two_schools, actors, content, case, caplog):
             assert status == 403, f"{said}; {case.role} is not in the table for {case.endpoint}: 403 expected"
     elif case.variant == "other_school":
         assert status == 404, f"{said}; another school's {access.object_arg} must answer 404"
+    elif case.variant == "invited":
+        assert status == 404, f"{said}; someone invited who has not joined must be 'not found' to the school"
+    elif case.variant == "elsewhere" or (case.variant == "elsewhere_shared" and not access.reads_shared):
+        assert status == 404, f"{said}; the other school's {access.object_arg} is not this school's to see or act on"
     elif case.variant == "same_school" and OBJECTS[access.object_arg].personal:
         assert status == 404, f"{said}; another person's {access.object_arg} must answer 404"
     elif access.ends_session:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import AccountToken, Membership, OutboxMessage, Role, User
+from app.models import AccountToken, InvitationStatus, Membership, MembershipInvitation, OutboxMessage, Role, User
 from app.models.base import utcnow
 from app.services import accounts
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
@@ -87,14 +87,17 @@ def test_headteacher_invites_and_the_person_sets_a_password_and_is_signed_in(app
     sign_in(app.test_client(), user, "maple river lantern")
 
 
-def test_inviting_the_same_person_twice_creates_one_membership(signed_in_client):
+def test_inviting_the_same_person_twice_creates_one_invitation(signed_in_client):
     client, _, school = signed_in_client
     assert invite(client).status_code == 302
     again = invite(client)
     assert again.status_code == 200
-    assert "already a teaching assistant" in again.get_data(as_text=True)
+    assert "has already been invited as a teaching assistant" in again.get_data(as_text=True)
     db.session.expire_all()
-    assert len(db.session.scalars(select(Membership).where(Membership.school_id == school.id)).all()) == 2
+    pending = db.session.scalars(select(MembershipInvitation).where(MembershipInvitation.school_id == school.id)).all()
+    assert [invitation.status for invitation in pending] == [InvitationStatus.PENDING]
+    # Only the headteacher works there until the invitation is accepted.
+    assert len(db.session.scalars(select(Membership).where(Membership.school_id == school.id)).all()) == 1
 
 
 def test_invitation_form_errors_keep_what_was_typed(signed_in_client):
@@ -115,16 +118,20 @@ def test_invitation_form_errors_keep_what_was_typed(signed_in_client):
     assert "Enter a real date" in body
 
 
-def test_an_existing_account_is_told_not_reinvited(app, signed_in_client, make_school, make_person):
-    client, _, _ = signed_in_client
+def test_an_existing_account_is_invited_to_join_not_reinvited(app, signed_in_client, make_school, make_person):
+    client, _, school = signed_in_client
     other_school = make_school()
     existing = make_person(other_school, Role.GOVERNOR, email="twice@example.org")
     assert invite(client, email="twice@example.org", role="governor").status_code == 302
     message = latest_email("twice@example.org")
-    assert message.kind == "role_added"
-    assert "set-password" not in message.body_text
-    # Their password still works, and they now hold roles at both schools.
+    assert message.kind == "invitation"
+    assert "set-password" not in message.body_text and "/invitations/" in message.body_text
+    # Their password still works, and they hold no role at the inviting school until they accept.
     sign_in(app.test_client(), existing)
+    db.session.expire_all()
+    assert not db.session.scalars(
+        select(Membership).where(Membership.school_id == school.id, Membership.user_id == existing.id)
+    ).all()
 
 
 def test_an_expired_invitation_link_is_refused(app, signed_in_client):
@@ -143,10 +150,10 @@ def test_a_new_invitation_cancels_the_earlier_link(app, signed_in_client):
     client, _, _ = signed_in_client
     invite(client)
     first_link = link_in(latest_email("new.ta@example.org"))
-    newcomer = db.session.scalars(select(User).where(User.email == "new.ta@example.org")).one()
-    page = client.get(f"/school/people/{newcomer.id}")
+    invitation = db.session.scalars(select(MembershipInvitation)).one()
+    page = client.get("/school/people/")
     response = client.post(
-        f"/school/people/{newcomer.id}/resend-invitation", data={"csrf_token": csrf_token_from(page)}
+        f"/school/people/invitations/{invitation.id}/resend", data={"csrf_token": csrf_token_from(page)}
     )
     assert response.status_code == 302
     second_link = link_in(latest_email("new.ta@example.org"))

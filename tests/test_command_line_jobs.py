@@ -67,7 +67,7 @@ def test_the_staff_import_invites_from_the_command_line(demo_site, tmp_path):
         (urn,) = connection.execute("SELECT urn FROM school ORDER BY id LIMIT 1").fetchone()
     staff = tmp_path / "staff.csv"
     staff.write_text("name,email,role,start_date\nNew Person,new.person@example.org,teaching_assistant,2026-11-01\n")
-    assert "1 new people invited" in run(["import-staff", str(staff), "--school", urn], env)
+    assert "1 invitations sent" in run(["import-staff", str(staff), "--school", urn], env)
     with sqlite3.connect(database) as connection:
         (body,) = connection.execute(
             "SELECT body_text FROM outbox_message WHERE to_address = 'new.person@example.org'"

@@ -31,7 +31,7 @@ from app.models import (
     TokenPurpose,
     User,
 )
-from app.services import accounts, assignments, data_protection, ledger, two_step
+from app.services import accounts, assignments, data_protection, invitations, ledger, two_step
 from app.services.ledger import EntryKind
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
@@ -316,7 +316,7 @@ def test_sign_in_links_in_email_are_never_exported(app, make_school, make_person
     school = make_school()
     admin = make_person(school, Role.SCHOOL_ADMIN)
     with app.test_request_context():
-        membership = accounts.invite_person(
+        invitations.invite(
             school=school,
             email_address="new.starter@example.org",
             name="Nina New",
@@ -324,12 +324,13 @@ def test_sign_in_links_in_email_are_never_exported(app, make_school, make_person
             started_on=date.today(),
             invited_by=admin,
         )
+        person = accounts.find_user_by_email("new.starter@example.org")
+        invitations.accept(person, school.id)
         accounts.request_password_reset("new.starter@example.org")
         db.session.commit()
     bodies = db.session.scalars(select(OutboxMessage.body_text)).all()
     links = [word for body in bodies for word in body.split() if "-password/" in word]
     assert len(links) == 2
-    person = db.session.get(User, membership.user_id)
     for files in (school_download(app, admin, person), unzip(data_protection.export_person(person))):
         everything = "".join(files.values())
         for link in links:
@@ -346,27 +347,23 @@ def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_s
     other_head = make_person(other_school, Role.HEADTEACHER)
     catalogue = app.extensions["catalogue"]
     with app.test_request_context():
-        membership = accounts.invite_person(
-            school=school,
-            email_address="two.schools@example.org",
-            name="Tess Twoschools",
-            role=Role.TEACHER,
-            started_on=date.today(),
-            invited_by=admin,
-        )
-        accounts.invite_person(
-            school=other_school,
-            email_address="two.schools@example.org",
-            name="Tess Twoschools",
-            role=Role.TEACHER,
-            started_on=date.today(),
-            invited_by=other_head,
-        )
+        for inviting, inviter in ((school, admin), (other_school, other_head)):
+            invitations.invite(
+                school=inviting,
+                email_address="two.schools@example.org",
+                name="Tess Twoschools",
+                role=Role.TEACHER,
+                started_on=date.today(),
+                invited_by=inviter,
+            )
+        tess = accounts.find_user_by_email("two.schools@example.org")
+        invitations.accept(tess, school.id)
+        invitations.accept(tess, other_school.id)
         assignments.assign_training(
             catalogue=catalogue,
             school=other_school,
             module_ids=[next(iter(catalogue.modules))],
-            user_id=membership.user_id,
+            user_id=tess.id,
             role=None,
             due_on=date.today() + timedelta(days=30),
             note="From the other school",
@@ -375,7 +372,7 @@ def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_s
         )
         accounts.request_password_reset("two.schools@example.org")
         db.session.commit()
-    person = db.session.get(User, membership.user_id)
+    person = db.session.get(User, tess.id)
     sent = {(m.kind, m.body_text.count("Birch Hill")) for m in db.session.scalars(select(OutboxMessage))}
     assert ("training_assigned", 1) in sent and ("password_reset", 0) in sent
 

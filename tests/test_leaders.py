@@ -13,7 +13,16 @@ from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import Assignment, Membership, ModuleProgress, OutboxMessage, ReminderSent, Role, User
+from app.models import (
+    Assignment,
+    Membership,
+    ModuleProgress,
+    OutboxMessage,
+    QualifiedTeacherRecord,
+    ReminderSent,
+    Role,
+    User,
+)
 from app.services import statutory
 from app.services.ledger import EntryKind, append_entry
 from app.services.requirements import PersonalRequirement
@@ -429,10 +438,11 @@ def test_statutory_checks_for_a_school(app, make_school, make_person):
     assert found["senco-qualification"].red_on == date(2028, 1, 6)
     assert found["send-governor"].state is statutory.CheckState.AT_RISK
 
-    senco.qualified_teacher = True
+    db.session.add(QualifiedTeacherRecord(school_id=school.id, user_id=senco.id, qualified=True))
     db.session.commit()
     append_entry(
         user_id=senco.id,
+        school_id=school.id,
         kind=EntryKind.EXTERNAL_CPD_RECORDED,
         payload={
             "title": "NPQ for SENCOs",
@@ -452,10 +462,12 @@ def test_statutory_checks_for_a_school(app, make_school, make_person):
 
 
 def test_corrected_and_rejected_qualifications(app, make_school, make_person):
-    senco = make_person(make_school(), Role.SENCO)
+    school = make_school()
+    senco = make_person(school, Role.SENCO)
+    here = (school.id, senco.id)
 
     def record(kind, payload):
-        entry = append_entry(user_id=senco.id, kind=kind, payload=payload)
+        entry = append_entry(user_id=senco.id, school_id=school.id, kind=kind, payload=payload)
         db.session.commit()
         return entry
 
@@ -472,10 +484,10 @@ def test_corrected_and_rejected_qualifications(app, make_school, make_person):
             "qualification": {"kind": "npq_senco", "status": "enrolled", "completed_on": None},
         },
     )
-    [held] = statutory.senco_qualifications([senco.id])[senco.id]
+    [held] = statutory.senco_qualifications([here])[here]
     assert held.kind == "npq_senco", "a correction replaces the entry it corrects"
     record(EntryKind.ENTRY_REJECTED, {"refers_to_entry": corrected.id, "comment": "No evidence of enrolment"})
-    assert statutory.senco_qualifications([senco.id])[senco.id] == []
+    assert statutory.senco_qualifications([here])[here] == []
 
 
 # --- Reminders -------------------------------------------------------------------------------------

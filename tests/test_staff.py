@@ -3,6 +3,7 @@ leavers and rejoining, and the governors' board with terms and training."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, Role, User
+from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, Role, User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
@@ -61,12 +62,13 @@ def test_changing_roles_adds_and_ends_memberships_once(admin_client, make_person
     url = f"/school/people/{teacher.id}/roles"
     page = client.get(url).get_data(as_text=True)
     assert 'value="teacher" checked' in page
-    form = [("roles", "senco"), *date_fields("started_on", date.today())]
+    form = [("roles", "teaching_assistant"), *date_fields("started_on", date.today())]
     response = post_form(client, url, form)
     assert response.status_code == 302 and response.headers["Location"] == f"/school/people/{teacher.id}"
 
     held = {m.role: m for m in memberships_of(teacher)}
-    assert held[Role.SENCO].started_on == date.today() and held[Role.SENCO].ended_on is None
+    assert held[Role.TEACHING_ASSISTANT].started_on == date.today()
+    assert held[Role.TEACHING_ASSISTANT].ended_on is None
     # The dropped role ends yesterday and is kept.
     assert held[Role.TEACHER].ended_on == date.today() - timedelta(days=1)
     assert audit_actions(teacher) == ["roles_changed"]
@@ -114,7 +116,10 @@ def test_start_date_and_qualified_teacher_status(admin_client, make_person):
     response = post_form(client, f"/school/people/{teacher.id}/qualified-teacher", {"qualified_teacher": "yes"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(User, teacher.id).qualified_teacher is True
+    record = db.session.scalars(
+        select(QualifiedTeacherRecord).where(QualifiedTeacherRecord.user_id == teacher.id)
+    ).one()
+    assert record.school_id == school.id and record.qualified is True
     page = client.get(f"/school/people/{teacher.id}").get_data(as_text=True)
     assert "Qualified teacher status" in page and "4 January 2022" in page
     assert audit_actions(teacher) == ["start_date_changed", "qualified_teacher_changed"]
@@ -189,12 +194,18 @@ def test_a_leaver_rejoins_and_can_sign_in_again(app, admin_client, make_person):
         [("role", "teaching_assistant"), *date_fields("started_on", date.today())],
     )
     assert response.status_code == 302
+    # They rejoin when they accept the invitation: until then the school holds only their old role.
+    assert [(m.role, m.ended_on is None) for m in memberships_of(teacher)] == [(Role.TEACHER, False)]
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == teacher.email)).one()
+    assert message.kind == "invitation" and "/invitations/" in message.body_text
+    their_browser = app.test_client()
+    sign_in(their_browser, teacher)
+    link = re.search(r"http://localhost(/invitations/\d+)", message.body_text).group(1)
+    response = post_form(their_browser, link, {"answer": "accept"})
+    assert response.status_code == 302
     roles = [(m.role, m.ended_on is None) for m in memberships_of(teacher)]
     assert roles == [(Role.TEACHER, False), (Role.TEACHING_ASSISTANT, True)]
-    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == teacher.email)).one()
-    assert message.kind == "role_added"
-    sign_in(app.test_client(), teacher)
-    assert audit_actions(teacher) == ["leaver_marked", "rejoined"]
+    assert audit_actions(teacher) == ["leaver_marked", "person_invited", "invitation_accepted"]
     # Someone still here is pointed at their roles instead.
     page = client.get(f"/school/people/{teacher.id}/rejoin").get_data(as_text=True)
     assert "They have a current role here" in page

@@ -12,7 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Membership, OutboxMessage, Role, StaffImport, User
+from app.models import (
+    AuditEvent,
+    InvitationStatus,
+    Membership,
+    MembershipInvitation,
+    OutboxMessage,
+    Role,
+    StaffImport,
+    User,
+)
 from app.services import staff_import
 from tests.conftest import csrf_token_from, sign_in
 
@@ -20,7 +29,8 @@ HEADER = "name,email,role,start_date\n"
 
 
 def staff_csv(count: int, *, start: int = 1, domain: str = "import.example.org") -> str:
-    roles = ["teaching_assistant", "Teacher", "senco", "governor"]
+    # Roles a school administrator may give (a headteacher gives SENCO: see the test of that below).
+    roles = ["teaching_assistant", "Teacher", "send governor", "governor"]
     lines = [
         f"Person {number:03d},person{number:03d}@{domain},{roles[number % len(roles)]},2025-09-01"
         for number in range(start, start + count)
@@ -86,33 +96,36 @@ def test_a_200_row_file_with_three_bad_rows_is_fixed_and_imported_once(admin_cli
     preview = upload(client, good)
     body = preview.get_data(as_text=True)
     assert "<title>Check the staff file" in body
-    assert re.search(r"New people to invite\s*</dt>\s*<dd[^>]*>\s*200", body)
+    assert re.search(r"People to invite\s*</dt>\s*<dd[^>]*>\s*200", body)
     response = apply_from(client, preview)
     assert response.status_code == 302 and response.headers["Location"] == "/school/people/"
-    assert "200 new people invited" in client.get("/school/people/").get_data(as_text=True)
+    assert "200 invitations sent" in client.get("/school/people/").get_data(as_text=True)
     assert count(User) == 201
-    assert count(Membership) == 201
+    # Everyone imported is invited: they join the school when they accept.
+    assert count(Membership) == 1 and count(MembershipInvitation) == 200
     invitations = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "invitation")).all()
     assert len(invitations) == 200
-    senco = db.session.scalars(select(User).where(User.email == "person002@import.example.org")).one()
-    assert [m.role for m in senco.memberships] == [Role.SENCO]
-    assert [m.started_on for m in senco.memberships] == [date(2025, 9, 1)]
+    send_governor = db.session.scalars(select(User).where(User.email == "person002@import.example.org")).one()
+    [invitation] = db.session.scalars(
+        select(MembershipInvitation).where(MembershipInvitation.user_id == send_governor.id)
+    ).all()
+    assert (invitation.role, invitation.started_on) == (Role.SEND_GOVERNOR, date(2025, 9, 1))
     imported = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "staff_imported")).one()
-    assert imported.actor_id == admin.id and imported.details["created"] == 200
+    assert imported.actor_id == admin.id and imported.details["invited"] == 200
     # The uploaded file is emptied once applied: it is other people's details.
     assert db.session.scalars(select(StaffImport.csv_text)).one() == ""
 
     # The same Import button again (a double click, a second tab) imports nothing more.
     again = apply_from(client, preview)
     assert again.status_code == 302
-    assert count(Membership) == 201 and count(OutboxMessage) == 200
+    assert count(MembershipInvitation) == 200 and count(OutboxMessage) == 200
 
     # Re-importing the same file changes nothing.
     preview = upload(client, good)
     body = preview.get_data(as_text=True)
     assert "there is nothing to import" in body and "Import these people" not in body
     assert re.search(r"Rows already up to date\s*</dt>\s*<dd[^>]*>\s*200", body)
-    assert count(Membership) == 201 and count(OutboxMessage) == 200
+    assert count(MembershipInvitation) == 200 and count(OutboxMessage) == 200
 
 
 def test_changes_in_a_file_are_previewed_then_applied(admin_client, make_person):
@@ -121,23 +134,27 @@ def test_changes_in_a_file_are_previewed_then_applied(admin_client, make_person)
     elsewhere = make_person(None, email="elsewhere@import.example.org")
     content = (
         HEADER
-        + f"{existing.name},EXISTING@import.example.org,teacher,2024-01-04\n"
-        + f"{existing.name},existing@import.example.org,senco,2025-09-01\n"
+        + "A Different Name,EXISTING@import.example.org,teacher,2024-01-04\n"
+        + "A Different Name,existing@import.example.org,teaching_assistant,2025-09-01\n"
         + "Someone Else,elsewhere@import.example.org,governor,2025-09-01\n"
     )
     preview = upload(client, content)
     body = preview.get_data(as_text=True)
     assert "Start date 1 September 2024 becomes 4 January 2024" in body
-    assert body.count("Already has an account") == 2
-    assert "Their name stays" in body
+    assert body.count("Already works here") == 1
+    # A school's own people keep their own names; someone elsewhere is never named.
+    assert f"Their name stays {existing.name}" in body and elsewhere.name not in body
     apply_from(client, preview)
     db.session.expire_all()
     roles = {(m.user_id, m.role): m.started_on for m in db.session.scalars(select(Membership))}
     assert roles[(existing.id, Role.TEACHER)] == date(2024, 1, 4)
-    assert roles[(existing.id, Role.SENCO)] == date(2025, 9, 1)
-    assert (elsewhere.id, Role.GOVERNOR) in roles
+    assert roles[(existing.id, Role.TEACHING_ASSISTANT)] == date(2025, 9, 1)
+    # Someone with an account elsewhere is invited, not added: they join when they accept.
+    assert (elsewhere.id, Role.GOVERNOR) not in roles
+    invited = db.session.scalars(select(MembershipInvitation).where(MembershipInvitation.user_id == elsewhere.id))
+    assert [(i.role, i.status) for i in invited] == [(Role.GOVERNOR, InvitationStatus.PENDING)]
     kinds = sorted(db.session.scalars(select(OutboxMessage.kind)))
-    assert kinds == ["role_added", "role_added"]
+    assert kinds == ["invitation", "role_added"]
 
 
 @pytest.mark.parametrize(
@@ -207,7 +224,7 @@ def test_the_template_downloads_and_imports_cleanly(app, admin_client):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     plan = staff_import.plan_import(school, response.data)
-    assert plan.is_clean and plan.count(staff_import.Outcome.CREATE) == 2
+    assert plan.is_clean and plan.count(staff_import.Outcome.INVITE) == 2
 
 
 def test_another_schools_upload_is_not_found(app, admin_client, make_school, make_person):
@@ -233,18 +250,18 @@ def test_import_staff_command_with_a_progress_bar(app, make_school, tmp_path):
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["import-staff", str(path), "--school", school.urn, "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "30 new people" in dry.output and count(User) == 0
+    assert "30 to invite" in dry.output and count(User) == 0
 
     result = runner.invoke(args=["import-staff", str(path), "--school", school.urn])
     assert result.exit_code == 0, result.output
     assert f"Importing into {school.name}" in result.output
-    assert "30 new people invited" in result.output
+    assert "30 invitations sent" in result.output
     assert count(User) == 30 and count(OutboxMessage) == 30
     invitation = db.session.scalars(select(OutboxMessage)).first()
     assert f"{school.name} has invited you" in invitation.body_text
 
     again = runner.invoke(args=["import-staff", str(path), "--school", school.urn])
-    assert "0 new people invited" in again.output and "30 rows already up to date" in again.output
+    assert "0 invitations sent" in again.output and "30 rows already up to date" in again.output
     assert count(User) == 30 and count(OutboxMessage) == 30
 
 

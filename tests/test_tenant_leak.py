@@ -27,8 +27,9 @@ from tests.conftest import SeededPerson, SeededSchool, sign_in
 # A crawl that reaches this many pages fails, so that the cap is raised knowingly rather than pages
 # going unchecked.
 MAX_PAGES = 300
-# Distinct URLs fetched per route. The start URLs (another school's objects among them) come first;
-# the rest are the school's own objects, found through links. Curriculum pages are the same for every
+# Distinct URLs fetched per route, beyond the start URLs (every one of which is fetched: the person's
+# own object and each school's, and the people between the two schools); the rest are the school's own
+# objects, found through links. Curriculum pages are the same for every
 # school, and PDFs are slow to make and are made from the same data as their pages.
 PAGES_PER_ROUTE = 5
 CONTENT_PAGES_PER_ROUTE = 3
@@ -93,6 +94,16 @@ def route_urls(app, schools: dict[str, SeededSchool], person: SeededPerson | Non
             objects = {kind.someone_in(school, content) for school in schools.values()}
             if person is not None:
                 objects.add(kind.own(person, content))
+            # People between the two schools: invited and not joined, and working at both (one sharing
+            # their record with both schools, one not), with objects the other school owns.
+            for school in schools.values():
+                if kind.invited_here:
+                    objects.add(kind.invited_here(school, content))
+                if kind.owned_elsewhere:
+                    objects |= {kind.owned_elsewhere(school, content, shared) for shared in (False, True)}
+            if access.object_arg == "user_id":
+                any_school = next(iter(schools.values()))
+                objects |= {any_school.commuter.id, any_school.sharer.id}
         for value in sorted(value for value in objects if value is not None):
             urls.add(adapter.build(rule.endpoint, {**values, access.object_arg: value}))
     return sorted(urls)
@@ -133,11 +144,13 @@ def crawl(app, client, start: list[str]) -> dict[str, str]:
     queue = deque(start)
     seen = set(start)
     fetched_per_route: Counter[str | None] = Counter()
+    starts = set(start)
     while queue:
         url = queue.popleft()
         route = route_of(app, url)
         fetched_per_route[route] += 1
-        if fetched_per_route[route] > pages_to_fetch(route, url):
+        # Every start URL is fetched (each is an object chosen to be tried); the cap is for links found.
+        if url not in starts and fetched_per_route[route] > pages_to_fetch(route, url):
             continue
         assert len(texts) < MAX_PAGES, f"the crawl passed {MAX_PAGES} pages: raise MAX_PAGES"
         response = client.get(url)
@@ -202,3 +215,19 @@ def test_the_crawl_would_see_a_leak(app, two_schools):
         assert any(repr(person.email) in line for line in shown), f"{person.email} is on no page"
     # PDFs are read too: the board report names the school.
     assert any(url.endswith(".pdf") and "Alphaleak" in text for url, text in texts.items())
+
+
+def test_the_crawl_reaches_the_people_between_schools(app, two_schools):
+    """The crawl as A's headteacher reads the records of the people who work at both schools and the
+    invitation A sent to B's teacher, so that the leak test above covers them."""
+    client = app.test_client()
+    school = two_schools["A"]
+    sign_in(client, school.people["headteacher"])
+    texts = crawl(app, client, route_urls(app, two_schools, school.people["headteacher"]))
+    sharer_page = " ".join(texts[f"/cpd/people/{school.sharer.id}"].split())
+    # The sharer's record from both schools, B's decision shown without naming who made it.
+    assert sharer_page.count("Shared course") >= 2 and "Verified at another school" in sharer_page
+    commuter_page = texts[f"/cpd/people/{school.commuter.id}"]
+    assert "Alphaleak commuter course" in commuter_page and "they have not shared it" in commuter_page
+    assert "Joiner typed by A" in texts["/school/people/"]
+    assert texts[f"/school/people/{school.invitee.id}"] and school.invitee.name not in texts["/school/people/"]

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event, select, update
 
 from app.extensions import db
-from app.models import Assignment, Membership, ModuleProgress, Role, School, User
-from app.services import requirements, training_snapshots
+from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, School, User
+from app.services import record_sharing, requirements, training_snapshots
 from app.services.ledger import EntryKind, append_entry
 from app.services.training_snapshots import StaleTrainingSnapshot
 from tests.conftest import sign_in
@@ -97,7 +97,12 @@ def _rename(school, head, ta, make_person):
 
 
 def _qualify(school, head, ta, make_person):
-    db.session.get(User, head.id).qualified_teacher = True
+    db.session.add(QualifiedTeacherRecord(school_id=school.id, user_id=head.id, qualified=True))
+    db.session.commit()
+
+
+def _share_record(school, head, ta, make_person):
+    record_sharing.set_sharing(db.session.get(User, ta.id), school.id, True)
     db.session.commit()
 
 
@@ -122,6 +127,7 @@ def _record_qualification(school, head, ta, make_person):
         _rename,
         _qualify,
         _record_qualification,
+        _share_record,
     ],
 )
 def test_every_change_the_dashboard_shows_changes_the_revision(school_with_staff, make_person, change):

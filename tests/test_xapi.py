@@ -145,7 +145,6 @@ def realistic_ledger(school, make_person):
     correction = cpd_record.correct_external_cpd(
         record=record,
         entry_id=course.id,
-        school_id=school.id,
         details=fixed,
         evidence=None,
         keep_evidence=False,
@@ -247,7 +246,6 @@ def test_a_correction_of_a_correction_voids_the_previous_correction(app, school,
     cpd_record.correct_external_cpd(
         record=cpd_record.build_record(senco),
         entry_id=first.id,
-        school_id=school.id,
         details=again,
         evidence=None,
         keep_evidence=False,

@@ -52,6 +52,11 @@ def _record_of(user: User) -> CpdRecord:
     return cpd_record.build_record(user, catalogue=catalogue(), year=year, kind=kind)
 
 
+def _school_record_of(person: User, school) -> CpdRecord:
+    year, kind = cpd_record.filters_from(request.args)
+    return cpd_record.record_for_school(person, school, catalogue=catalogue(), year=year, kind=kind)
+
+
 def _can_review() -> bool:
     context = current_context()
     return bool(context and context.can(Permission.REVIEW_CPD_RECORDS))
@@ -133,7 +138,6 @@ def correct_external_cpd(entry_id: int):
             cpd_record.correct_external_cpd(
                 record=record,
                 entry_id=entry_id,
-                school_id=_school_id(),
                 details=form.details(),
                 evidence=form.evidence_upload,
                 keep_evidence=not form.remove_evidence.data,
@@ -219,7 +223,9 @@ def show_person_record(user_id: int):
         return redirect(url_for("cpd.your_record", year=year, kind=kind))
     school = current_school()
     person = cpd_record.person_at_school_or_404(school, user_id)
-    return render_template("cpd/show_person_record.html", record=_record_of(person), person=person, school=school)
+    return render_template(
+        "cpd/show_person_record.html", record=_school_record_of(person, school), person=person, school=school
+    )
 
 
 @bp.route("/people/<int:user_id>/statement.pdf")
@@ -227,7 +233,7 @@ def show_person_record(user_id: int):
 def download_person_statement(user_id: int):
     school = current_school()
     person = cpd_record.person_at_school_or_404(school, user_id)
-    record = _record_of(person)
+    record = _school_record_of(person, school)
     pdf = exports.statement_pdf(record, school_name=school.name, generated_at=datetime.now(UTC))
     return _attachment(pdf, "application/pdf", f"cpd-statement-{person.id}{_year_suffix(record)}.pdf")
 
@@ -237,8 +243,8 @@ def download_person_statement(user_id: int):
 def review_entry(staff_entry_id: int):
     school = current_school()
     entry, person = cpd_record.staff_entry_or_404(school, staff_entry_id, cpd_record.EXTERNAL_KINDS)
-    record = cpd_record.build_record(person, catalogue=catalogue())
-    current = record.find(entry.id).current_version
+    record = cpd_record.record_for_school(person, school, catalogue=catalogue())
+    current = cpd_record.owned_entry_or_404(record, entry.id).current_version
     if current is None:
         abort(404)
     if person.id == current_user.id:
@@ -276,7 +282,8 @@ def review_entry(staff_entry_id: int):
 def download_staff_evidence(staff_entry_id: int):
     school = current_school()
     entry, person = cpd_record.staff_entry_or_404(school, staff_entry_id, cpd_record.EXTERNAL_KINDS)
-    record = cpd_record.build_record(person)
+    # Evidence follows its entry: this school's own, or another school's while the person shares it.
+    record = cpd_record.record_for_school(person, school)
     evidence, data = cpd_record.evidence_for_or_404(record, entry.id)
     return _evidence_response(evidence, data, entry.sequence)
 
@@ -286,8 +293,8 @@ def download_staff_evidence(staff_entry_id: int):
 def void_certificate(completion_id: int):
     school = current_school()
     entry, person = cpd_record.staff_entry_or_404(school, completion_id, MODULE_KINDS)
-    record = cpd_record.build_record(person, catalogue=catalogue())
-    completion = record.find(entry.id)
+    record = cpd_record.record_for_school(person, school, catalogue=catalogue())
+    completion = cpd_record.owned_entry_or_404(record, entry.id)
     form = VoidCertificateForm()
     if completion.voided_by is None and form.validate_on_submit():
         certificates.void_certificate(

@@ -9,7 +9,7 @@ from app.main import bp
 from app.main.forms import SwitchContextForm
 from app.models import Role
 from app.permissions import Permission, available_contexts, current_context, public, requires
-from app.services import learning
+from app.services import invitations, learning
 from app.sessions import safe_next_url
 
 
@@ -38,6 +38,7 @@ def home():
         leader=context is not None and context.can(Permission.VIEW_SCHOOL_OVERVIEW),
         keeps_staff_list=context is not None and context.can(Permission.VIEW_PEOPLE),
         officer=context is not None and context.can(Permission.VIEW_ORGANISATION_SUMMARY),
+        invitations=invitations.pending_for(current_user),
     )
 
 

@@ -8,7 +8,7 @@ from app.models.administration import (
     RetentionPolicy,
     StaffImport,
 )
-from app.models.cpd import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType
+from app.models.cpd import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType, RecordSharing
 from app.models.leaders import Assignment, ReminderSent, RequirementChange, RequirementSetting
 from app.models.ledger import LedgerEntry, LedgerIsAppendOnly
 from app.models.outbox import OutboxMessage
@@ -16,7 +16,10 @@ from app.models.people import (
     ROLE_LABELS,
     SCHOOL_ROLES,
     AccountToken,
+    InvitationStatus,
     Membership,
+    MembershipInvitation,
+    QualifiedTeacherRecord,
     Role,
     TokenPurpose,
     User,
@@ -51,17 +54,21 @@ __all__ = [
     "EvidenceFile",
     "EvidenceMediaType",
     "ExtraQuizAttempts",
+    "InvitationStatus",
     "KeyQuestionReflection",
     "LedgerEntry",
     "LedgerIsAppendOnly",
     "Membership",
+    "MembershipInvitation",
     "ModuleProgress",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
+    "QualifiedTeacherRecord",
     "QuizAnswer",
     "QuizAttempt",
     "RatingLevel",
+    "RecordSharing",
     "RecoveryCode",
     "ReminderSent",
     "RequirementChange",

@@ -19,6 +19,11 @@ class AuditAction(enum.StrEnum):
     erasing a person's details also removes them from the log."""
 
     PERSON_INVITED = "person_invited"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    INVITATION_DECLINED = "invitation_declined"
+    INVITATION_WITHDRAWN = "invitation_withdrawn"
+    RECORD_SHARED = "record_shared"
+    RECORD_SHARING_STOPPED = "record_sharing_stopped"
     ROLES_CHANGED = "roles_changed"
     START_DATE_CHANGED = "start_date_changed"
     QUALIFIED_TEACHER_CHANGED = "qualified_teacher_changed"
@@ -40,6 +45,11 @@ class AuditAction(enum.StrEnum):
 
 AUDIT_ACTION_LABELS = {
     AuditAction.PERSON_INVITED: "Invited",
+    AuditAction.INVITATION_ACCEPTED: "Accepted an invitation",
+    AuditAction.INVITATION_DECLINED: "Declined an invitation",
+    AuditAction.INVITATION_WITHDRAWN: "Invitation withdrawn",
+    AuditAction.RECORD_SHARED: "Shared their CPD record from elsewhere",
+    AuditAction.RECORD_SHARING_STOPPED: "Stopped sharing their CPD record from elsewhere",
     AuditAction.ROLES_CHANGED: "Roles changed",
     AuditAction.START_DATE_CHANGED: "Start date changed",
     AuditAction.QUALIFIED_TEACHER_CHANGED: "Qualified teacher status changed",

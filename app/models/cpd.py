@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -54,3 +54,22 @@ class EvidenceFile(db.Model):
     # The name it was uploaded with, shown to the person; it may hold a name, so it stays out of the ledger.
     original_filename: Mapped[str] = mapped_column(String(255))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordSharing(db.Model):
+    """Whether a person shares their CPD record from elsewhere with one of their schools.
+
+    A school always sees what it recorded or decided itself; what the person did at other schools it
+    sees only while `shared_at` is set. Off until the person turns it on; they can turn it off again;
+    each change is in the school's audit log.
+    """
+
+    __tablename__ = "record_sharing"
+    __table_args__ = (UniqueConstraint("user_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    # Set while the person shares; None once they stop.
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

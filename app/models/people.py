@@ -7,7 +7,21 @@ import secrets
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ColumnElement, Date, ForeignKey, Integer, String, and_, false, or_
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    false,
+    or_,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,8 +82,6 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Qualified teacher status: a fact about the person (held nationally), recorded by their school.
-    qualified_teacher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Two-step sign-in: the authenticator's shared secret (base32), set once the person has proved a
     # code from it; the last time-step used, so that a code seen over someone's shoulder is not reusable.
     two_step_secret: Mapped[str | None] = mapped_column(String(64))
@@ -140,6 +152,75 @@ class Membership(db.Model):
         return and_(cls.started_on <= today, or_(cls.ended_on.is_(None), cls.ended_on >= today))
 
 
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    # The school took the invitation back before it was answered.
+    WITHDRAWN = "withdrawn"
+
+
+class MembershipInvitation(db.Model):
+    """A school's offer of a role to a person. It becomes a membership only when the person accepts.
+
+    Until then the school knows only what it typed (the name and the address), never whether the
+    address already had an account, and sees nothing of the person's records. One row per role; a
+    person accepts or declines a school's pending invitations together.
+    """
+
+    __tablename__ = "membership_invitation"
+    __table_args__ = (
+        CheckConstraint("role <> 'la_officer'", name="school_role_only"),
+        # Inviting twice (a double click, two tabs, a file imported again) leaves one pending offer.
+        Index(
+            "uq_membership_invitation_pending",
+            "school_id",
+            "user_id",
+            "role",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    started_on: Mapped[date] = mapped_column(Date)
+    # The name the school typed: what the school sees until the person joins (their own name may differ).
+    invited_name: Mapped[str] = mapped_column(String(200))
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[InvitationStatus] = mapped_column(
+        enum_column(InvitationStatus, "status"), default=InvitationStatus.PENDING
+    )
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The role it became, once accepted.
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("membership.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    school: Mapped[School] = relationship()
+
+
+class QualifiedTeacherRecord(db.Model):
+    """What one school has checked and recorded of a person's qualified teacher status (QTS).
+
+    Each school vouches for its own check (schools look it up for the people they employ), so one
+    school's record never changes what another school's statutory checks say.
+    """
+
+    __tablename__ = "qualified_teacher_record"
+    __table_args__ = (UniqueConstraint("school_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    qualified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class TokenPurpose(enum.StrEnum):
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
@@ -157,5 +238,9 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The school whose invitation an invitation link answers: choosing a password through it accepts
+    # that school's pending invitations. Another school's invitation sent meanwhile keeps its own link.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
 
     user: Mapped[User] = relationship()
+    school: Mapped[School | None] = relationship()

@@ -1,6 +1,6 @@
 """Your account: two-step sign-in (set up, new recovery codes, turn off) and downloading your own data."""
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -8,11 +8,16 @@ from app.auth.two_step import CODE_FAILED, SetUpForm
 from app.extensions import db
 from app.people import account_bp as bp
 from app.people.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
-from app.permissions import requires
-from app.services import data_protection, two_step
+from app.permissions import Permission, current_context, requires
+from app.services import data_protection, record_sharing, two_step
 
 # Where the key being set up waits (in the signed session) until the person proves their app has it.
 PENDING_SET_UP = "two_step_set_up"
+
+
+def _keeps_a_record() -> bool:
+    context = current_context()
+    return context is not None and context.can(Permission.TAKE_TRAINING)
 
 
 def _account_page(*, codes_form=None, off_form=None, status: int = 200):
@@ -30,6 +35,7 @@ def _account_page(*, codes_form=None, off_form=None, status: int = 200):
             off_form=off_form,
             form=failed,
             download_form=FlaskForm(),
+            sharing=record_sharing.sharing_of(user) if _keeps_a_record() else [],
         ),
         status,
     )
@@ -123,3 +129,19 @@ def download_your_data():
         mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{data_protection.export_filename(current_user)}"'},
     )
+
+
+@bp.route("/sharing/<int:school_id>", methods=["POST"])
+@requires(Permission.TAKE_TRAINING)
+def change_sharing(school_id: int):
+    """Share (or stop sharing) one's CPD record from other schools with one of one's schools."""
+    school = record_sharing.school_of_person_or_404(current_user, school_id)
+    answer = request.form.get("share")
+    if not FlaskForm().validate_on_submit() or answer not in ("yes", "no"):
+        abort(400)
+    share = answer == "yes"
+    changed = record_sharing.set_sharing(current_user, school.id, share)
+    db.session.commit()
+    if changed:
+        flash("Your CPD record from other schools is shared." if share else "You have stopped sharing it.")
+    return redirect(url_for("account.your_account", _anchor="sharing"))

@@ -143,7 +143,7 @@ class RejoinForm(FlaskForm):
         description="For example, 1 9 2026",
         validators=[InputRequired(message="Enter the date they start again, for example 1 9 2026")],
     )
-    submit = SubmitField("Add them back", widget=GovSubmitInput())
+    submit = SubmitField("Invite them back", widget=GovSubmitInput())
 
     def validate_started_on(self, field):
         _date_within_reason(field)

@@ -26,15 +26,32 @@ from app.people.forms import (
     StaffFileForm,
     StartDateForm,
 )
-from app.permissions import Permission, current_school, requires
-from app.services import accounts, data_protection, people, staff_import
+from app.permissions import (
+    Permission,
+    RoleGrantRefused,
+    current_school,
+    grantable_roles,
+    requires,
+    roles_at_school,
+)
+from app.services import accounts, data_protection, invitations, people, staff_import
 
 
 @bp.route("/")
 @requires(Permission.VIEW_PEOPLE)
 def list_people():
     school = current_school()
-    return render_template("people/list_people.html", school=school, people=people.staff_list(school))
+    return render_template(
+        "people/list_people.html",
+        school=school,
+        people=people.staff_list(school),
+        waiting=invitations.waiting_at(school),
+    )
+
+
+def _grantable_choices(school) -> list[SelectChoice]:
+    grantable = grantable_roles(roles_at_school(current_user, school.id))
+    return [SelectChoice(role.value, role.label) for role in SCHOOL_ROLES if role in grantable]
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -42,26 +59,59 @@ def list_people():
 def invite_person():
     school = current_school()
     form = InvitePersonForm()
+    form.role.choices = _grantable_choices(school)
     if not form.is_submitted():
         form.started_on.data = date.today()
     if form.validate_on_submit():
+        address = accounts.normalise_email(form.email.data)
         try:
-            accounts.invite_person(
+            outcome = invitations.invite(
                 school=school,
-                email_address=form.email.data,
+                email_address=address,
                 name=form.name.data,
                 role=Role(form.role.data),
                 started_on=form.started_on.data,
                 invited_by=current_user,
             )
-        except accounts.AlreadyMember as problem:
+        except (accounts.AlreadyMember, invitations.AlreadyInvited, RoleGrantRefused) as problem:
             db.session.rollback()
-            form.email.errors = [*form.email.errors, str(problem)]
+            field = form.role if isinstance(problem, RoleGrantRefused) else form.email
+            field.errors = [*field.errors, str(problem)]
         else:
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data.strip().lower()}.")
+            if outcome is invitations.Invited.ROLE_ADDED:
+                flash(f"They already work here: the role is added and we have emailed {address}.")
+            else:
+                flash(f"Invitation sent to {address}. They join {school.name} when they accept it.")
             return redirect(url_for("people.list_people"))
     return render_template("people/invite_person.html", school=school, form=form)
+
+
+@bp.route("/invitations/<int:school_invitation_id>/resend", methods=["POST"])
+@requires(Permission.INVITE_PEOPLE)
+def resend_pending_invitation(school_invitation_id: int):
+    school = current_school()
+    invitation = invitations.school_invitation_or_404(school, school_invitation_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    invitations.resend(school, invitation, by=current_user)
+    db.session.commit()
+    flash(f"The invitation was sent again to {invitation.user.email}.")
+    return redirect(url_for("people.list_people"))
+
+
+@bp.route("/invitations/<int:school_invitation_id>/withdraw", methods=["POST"])
+@requires(Permission.INVITE_PEOPLE)
+def withdraw_invitation(school_invitation_id: int):
+    school = current_school()
+    invitation = invitations.school_invitation_or_404(school, school_invitation_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    address = invitation.user.email
+    withdrawn = invitations.withdraw(school, invitation, by=current_user)
+    db.session.commit()
+    flash(f"The invitation to {address} is withdrawn." if withdrawn else "They had already answered.")
+    return redirect(url_for("people.list_people"))
 
 
 @bp.route("/<int:user_id>")
@@ -77,6 +127,7 @@ def show_person(user_id: int):
         still_here=bool(people.open_memberships(person, date.today())),
         left_on=people.left_on(person),
         governor=people.governor_membership(person),
+        qualified_teacher=people.qualified_teacher(school, person),
     )
 
 
@@ -87,7 +138,7 @@ def resend_invitation(user_id: int):
     person = people.person_in_school_or_404(school, user_id)
     if person.user.has_password or not FlaskForm().validate_on_submit():
         abort(400)
-    accounts.send_invitation(person.user, school=school, role=person.roles[0], inviter=current_user)
+    invitations.send_password_link(person.user, school=school, role=person.roles[0], inviter=current_user)
     db.session.commit()
     flash(f"A new invitation was sent to {person.user.email}. The earlier link no longer works.")
     return redirect(url_for("people.show_person", user_id=user_id))
@@ -157,7 +208,7 @@ def change_qualified_teacher(user_id: int):
     person = people.person_in_school_or_404(school, user_id)
     form = QualifiedTeacherForm()
     if not form.is_submitted():
-        form.qualified_teacher.data = "yes" if person.user.qualified_teacher else "no"
+        form.qualified_teacher.data = "yes" if people.qualified_teacher(school, person) else "no"
     if form.validate_on_submit():
         people.set_qualified_teacher(
             school=school, person=person, qualified=form.qualified_teacher.data == "yes", by=current_user
@@ -196,11 +247,12 @@ def rejoin(user_id: int):
     person = people.person_in_school_or_404(school, user_id)
     still_here = bool(people.open_memberships(person, date.today()))
     form = RejoinForm()
+    form.role.choices = _grantable_choices(school)
     if not form.is_submitted():
         form.started_on.data = date.today()
     if not still_here and form.validate_on_submit():
         try:
-            people.rejoin(
+            outcome = people.rejoin(
                 school=school,
                 person=person,
                 role=Role(form.role.data),
@@ -211,7 +263,10 @@ def rejoin(user_id: int):
             _refused(form.role, problem)
         else:
             db.session.commit()
-            flash(f"{person.user.name} is back at {school.name}. We have emailed them.")
+            if outcome is invitations.Invited.ROLE_ADDED:
+                flash(f"{person.user.name} is back at {school.name}. We have emailed them.")
+            else:
+                flash(f"We have invited {person.user.name} back. They rejoin {school.name} when they accept.")
             return redirect(url_for("people.show_person", user_id=user_id))
     return render_template("people/rejoin.html", school=school, person=person, form=form, still_here=still_here)
 
@@ -299,7 +354,7 @@ def import_staff():
     if form.validate_on_submit():
         upload = form.staff_file.data
         data = upload.read(staff_import.MAX_BYTES + 1)
-        plan = staff_import.plan_import(school, data)
+        plan = staff_import.plan_import(school, data, by=current_user)
         reference = None
         if plan.is_clean and plan.changes:
             reference = staff_import.save_upload(school, filename=upload.filename, data=data, by=current_user).reference
@@ -323,7 +378,7 @@ def apply_staff_import():
         return redirect(url_for("people.list_people"))
     data = upload.csv_text.encode("utf-8")
     # The school may have changed since the preview: plan again, and apply only a clean plan.
-    plan = staff_import.plan_import(school, data)
+    plan = staff_import.plan_import(school, data, by=current_user)
     if not plan.is_clean:
         return _preview(school, plan, reference=None, filename=upload.filename)
     if not staff_import.claim(upload):

@@ -264,7 +264,9 @@ def quiz_result_detail(module_id: str):
 @requires(Permission.GRANT_EXTRA_ATTEMPTS)
 def extra_attempts():
     school = current_school()
-    learners = people.staff_list(school)
+    staff = people.staff_list(school)
+    # Never oneself: nobody gives themselves more attempts (the service refuses it too).
+    learners = [person for person in staff if person.id != current_user.id]
     form = ExtraAttemptsForm()
     form.person.choices = [SelectChoice("", "Choose a person")] + [
         SelectChoice(str(p.id), f"{p.name} ({p.role_labels})") for p in learners
@@ -273,24 +275,29 @@ def extra_attempts():
         SelectChoice(m.id, m.title) for m in catalogue().modules.values() if m.id in catalogue().quizzes
     ]
     if form.validate_on_submit():
-        person_ids = {str(p.id) for p in learners}
+        person_ids = {str(p.id) for p in staff}
         if form.person.data not in person_ids:
             form.person.errors.append("Choose a person at this school")
         elif form.module.data not in catalogue().quizzes:
             form.module.errors.append("Choose a quiz from the list")
         else:
-            quizzes.grant_extra_attempts(
-                once_key=form.once.data,
-                school_id=school.id,
-                user_id=int(form.person.data),
-                module_id=form.module.data,
-                extra=form.extra.data,
-                granted_by_id=current_user.id,
-                reason=form.reason.data or None,
-            )
-            db.session.commit()
-            flash("Extra attempts given.")
-            return redirect(url_for("quiz.extra_attempts"))
+            try:
+                quizzes.grant_extra_attempts(
+                    once_key=form.once.data,
+                    school_id=school.id,
+                    user_id=int(form.person.data),
+                    module_id=form.module.data,
+                    extra=form.extra.data,
+                    granted_by_id=current_user.id,
+                    reason=form.reason.data or None,
+                )
+            except quizzes.SelfGrantRefused as refused:
+                db.session.rollback()
+                form.person.errors.append(str(refused))
+            else:
+                db.session.commit()
+                flash("Extra attempts given.")
+                return redirect(url_for("quiz.extra_attempts"))
     return render_template(
         "quiz/extra_attempts.html",
         school=school,

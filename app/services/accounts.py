@@ -33,12 +33,21 @@ def _token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_token(user: User, purpose: TokenPurpose) -> str:
-    """Create a single-use link secret for the person; earlier unused links of that kind stop working."""
+def issue_token(user: User, purpose: TokenPurpose, *, school_id: int | None = None) -> str:
+    """Create a single-use link secret for the person; earlier unused links of that kind stop working.
+
+    An invitation link belongs to the school that sent it: a second school's invitation leaves the
+    first school's link working, and choosing a password through it accepts that school's invitation.
+    """
     now = utcnow()
     db.session.execute(
         update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.school_id.is_(None) if school_id is None else AccountToken.school_id == school_id,
+        )
         .values(used_at=now)
     )
     valid_for = current_app.config[
@@ -46,7 +55,13 @@ def issue_token(user: User, purpose: TokenPurpose) -> str:
     ]
     raw = secrets.token_urlsafe(32)
     db.session.add(
-        AccountToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(raw), expires_at=now + valid_for)
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_token_hash(raw),
+            expires_at=now + valid_for,
+            school_id=school_id,
+        )
     )
     db.session.flush()
     return raw
@@ -79,24 +94,12 @@ def _link(endpoint: str, raw: str) -> str:
     return public_url(endpoint, token=raw)
 
 
-def invite_person(
-    *, school: School, email_address: str, name: str, role: Role, started_on: date, invited_by: User | None
-) -> Membership:
-    """Give someone a role at the school, creating their account if new, and email them.
+def add_role(*, user: User, school: School, role: Role, started_on: date, by: User | None) -> Membership:
+    """Give someone who already works at the school another role there, and tell them.
 
-    A new person gets a link to choose a password; someone who already has an account is told
-    they have been added. Inviting the same person to the same role again is refused, so a
-    double-submitted form never creates two memberships. `invited_by` is None for a command-line
-    import: the email then names the school as the inviter.
+    Only for a current member (joining a school is by invitation: `invitations.invite`). Asking for a
+    role they hold already is refused, so a double-submitted form never creates two memberships.
     """
-    if role.is_organisation_role:
-        raise ValueError("organisation roles are not given at a school")
-    address = normalise_email(email_address)
-    user = find_user_by_email(address)
-    if user is None:
-        user = User(email=address, name=name.strip())
-        db.session.add(user)
-        db.session.flush()
     existing = db.session.scalars(
         select(Membership).where(
             Membership.user_id == user.id,
@@ -108,30 +111,23 @@ def invite_person(
     if existing is not None:
         raise AlreadyMember(f"{user.name} is already a {role.label.lower()} at {school.name}")
     membership = Membership(
-        user_id=user.id,
-        school_id=school.id,
-        role=role,
-        started_on=started_on,
-        invited_by_id=invited_by.id if invited_by else None,
+        user_id=user.id, school_id=school.id, role=role, started_on=started_on, invited_by_id=by.id if by else None
     )
     db.session.add(membership)
     db.session.flush()
     data_protection.record_event(
-        AuditAction.PERSON_INVITED,
+        AuditAction.ROLES_CHANGED,
         school_id=school.id,
-        actor_id=invited_by.id if invited_by else None,
+        actor_id=by.id if by else None,
         subject_user_id=user.id,
-        details={"role": role.value},
+        details={"added": [role.value], "ended": []},
     )
-    tell_about_new_role(user, school=school, role=role, inviter=invited_by)
+    tell_about_new_role(user, school=school, role=role, inviter=by)
     return membership
 
 
 def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User | None) -> None:
-    """Email someone given a role: a note if they already have an account, an invitation if not."""
-    if not user.has_password:
-        send_invitation(user, school=school, role=role, inviter=inviter)
-        return
+    """Email someone who already works at the school that they have another role there."""
     email.queue_email(
         kind="role_added",
         to=user.email,
@@ -143,23 +139,6 @@ def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User
         role=role.label,
         inviter=inviter.name if inviter else school.name,
         sign_in_link=public_url("auth.sign_in"),
-    )
-
-
-def send_invitation(user: User, *, school: School, role: Role, inviter: User | None) -> None:
-    raw = issue_token(user, TokenPurpose.INVITATION)
-    email.queue_email(
-        kind="invitation",
-        to=user.email,
-        template="invitation",
-        user_id=user.id,
-        school_id=school.id,
-        name=user.name,
-        school=school.name,
-        role=role.label,
-        inviter=inviter.name if inviter else school.name,
-        link=_link("auth.set_password", raw),
-        days=current_app.config["INVITATION_VALID_FOR"].days,
     )
 
 

@@ -140,6 +140,9 @@ def void_certificate(*, leader_id: int, school: School, record: CpdRecord, compl
     completion = record.find(completion_id)
     if completion is None or completion.kind != EntryKind.MODULE_COMPLETED.value:
         abort(404)
+    if completion.entry.school_id != school.id:
+        # Only the school a certificate was issued for may withdraw it.
+        abort(404)
     return ledger.append_entry(
         user_id=record.user.id,
         school_id=school.id,

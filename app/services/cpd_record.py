@@ -36,7 +36,7 @@ from sqlalchemy import exists, select
 from app.content.model import Catalogue
 from app.extensions import db
 from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType, LedgerEntry, Membership, School, User
-from app.services import ledger
+from app.services import ledger, record_sharing
 from app.services.ledger import BrokenLink, EntryKind
 
 log = logging.getLogger(__name__)
@@ -519,6 +519,9 @@ class CpdRecord:
     today: date
     year: int | None = None
     kind: str | None = None
+    # Set when a school reads the record: only its own part shows unless the person shares the rest.
+    seen_by_school: School | None = None
+    shared_with_school: bool = True
 
     @property
     def verified(self) -> bool:
@@ -633,6 +636,10 @@ class CpdRecord:
             if (self.year is None or entry.academic_year == self.year)
             and (entry.kind == EntryKind.MODULE_COMPLETED.value or entry.is_current_external)
         ]
+
+    def may_act_on(self, entry: RecordEntry) -> bool:
+        """Whether the reader may decide on the entry: the person on their own record, a school on its own."""
+        return self.seen_by_school is None or owned_by(entry, self.seen_by_school)
 
     def find(self, entry_id: int) -> RecordEntry | None:
         for entry in self.entries:
@@ -823,6 +830,77 @@ def _readable(entry: LedgerEntry, catalogue: Catalogue | None, names: dict[int, 
     return RecordEntry(entry, title, when, kind_label(kind), recorded_by_name=by)
 
 
+# ---- which school owns what -----------------------------------------------------------------------
+
+
+def owner_school_id(entry: RecordEntry) -> int | None:
+    """The school an entry belongs to: the one it was recorded for (the school the person was working
+    in, or the school that decided it). A correction belongs with what it corrects."""
+    if entry.kind == EntryKind.ENTRY_CORRECTED.value and entry.refers_to is not None:
+        return entry.refers_to.entry.school_id
+    return entry.entry.school_id
+
+
+def owned_by(entry: RecordEntry, school: School) -> bool:
+    """Whether the school may act on the entry (verify, reject, void): only what it owns."""
+    return owner_school_id(entry) == school.id
+
+
+def as_seen_by(record: CpdRecord, school: School, *, shared: bool) -> CpdRecord:
+    """The record as a school sees it: its own part, and the rest only while the person shares it.
+
+    What the person shares is their own record: another school's leaders who decided on it are not the
+    person's to share, so they are named only as "another school".
+    """
+    entries = record.entries if shared else [entry for entry in record.entries if owned_by(entry, school)]
+    for entry in entries:
+        if not owned_by(entry, school) and entry.recorded_by_name and entry.entry.recorded_by_id != record.user.id:
+            entry.recorded_by_name = "another school"
+            if entry.kind in DECISION_KINDS:
+                verb = "Verified" if entry.kind == EntryKind.ENTRY_VERIFIED.value else "Rejected"
+                entry.title = f"{verb} at another school"
+            elif entry.kind == EntryKind.CERTIFICATE_VOIDED.value:
+                entry.title = "Certificate voided at another school"
+    return CpdRecord(
+        user=record.user,
+        entries=entries,
+        broken=record.broken,
+        today=record.today,
+        year=record.year,
+        kind=record.kind,
+        seen_by_school=school,
+        shared_with_school=shared,
+    )
+
+
+def record_for_school(
+    person: User,
+    school: School,
+    *,
+    catalogue: Catalogue | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+) -> CpdRecord:
+    """A person's record for one of their school's leaders to read (`person_at_school_or_404` first)."""
+    record = build_record(person, catalogue=catalogue, year=year, kind=kind)
+    return as_seen_by(record, school, shared=record_sharing.is_shared(person.id, school.id))
+
+
+def visible_entry_or_404(record: CpdRecord, entry_id: int) -> RecordEntry:
+    entry = record.find(entry_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def owned_entry_or_404(record: CpdRecord, entry_id: int) -> RecordEntry:
+    """An entry the reading school owns. Another school's (even one the person shares) is 'not found'."""
+    entry = visible_entry_or_404(record, entry_id)
+    if record.seen_by_school is None or not owned_by(entry, record.seen_by_school):
+        abort(404)
+    return entry
+
+
 # ---- whose record may be read ---------------------------------------------------------------------
 
 
@@ -932,7 +1010,6 @@ def correct_external_cpd(
     *,
     record: CpdRecord,
     entry_id: int,
-    school_id: int | None,
     details: ExternalCpdDetails,
     evidence: EvidenceUpload | None,
     keep_evidence: bool,
@@ -950,7 +1027,8 @@ def correct_external_cpd(
     original = entry.refers_to if entry.kind == EntryKind.ENTRY_CORRECTED.value and entry.refers_to else entry
     return _append_external(
         user_id=record.user.id,
-        school_id=school_id,
+        # A correction belongs to the school that holds the original, wherever the person is working now.
+        school_id=original.entry.school_id,
         kind=EntryKind.ENTRY_CORRECTED,
         details=details,
         upload=evidence,
@@ -1026,7 +1104,8 @@ def review_external_cpd(
     if record.user.id == reviewer_id:
         raise CannotReviewOwn("You cannot verify your own CPD. Ask another leader at your school.")
     entry = record.find(entry_id)
-    if entry is None or entry.current_version is None:
+    if entry is None or entry.current_version is None or not owned_by(entry.current_version, school):
+        # Another school's entry is not this school's to decide, even when the person shares it.
         abort(404)
     if entry.current_version.id != seen_version_id:
         raise ExternalCpdRefused("This entry was corrected after you opened it: check the new details")
@@ -1076,7 +1155,7 @@ def awaiting_review(school: School, *, reviewer_id: int, today: date | None = No
         # Only this person's entries of these kinds: enough to tell each item's status.
         record = build_record(people[person_id], entries=entries, names=names, today=today)
         for entry in record.external_items:
-            if entry.awaiting_verification:
+            if entry.awaiting_verification and owned_by(entry, school):
                 waiting.append(AwaitingReview(person_id, people[person_id].name, entry))
     return sorted(waiting, key=lambda row: (row.entry.recorded_on, row.entry.sequence))
 

@@ -146,6 +146,7 @@ def load_demo_data(*, reset_passwords: bool = False, today: date | None = None) 
     give_role(officer, Role.LA_OFFICER, org=organisation)
     result.accounts.append((OFFICER[0], "Local authority officer", DEMO_ORGANISATION))
     load_demo_administration(today)
+    load_demo_joining(today)
     db.session.flush()
     load_demo_self_assessment(today)
     _load_demo_training(result, today, password_hash)
@@ -289,6 +290,45 @@ def load_demo_self_assessment(today: date) -> None:
         now,
         submit=False,
     )
+    db.session.flush()
+
+
+# Joining by consent: Oakfield has invited Riverside's teacher onto its board (they can accept or decline
+# at /invitations), and the governor of both schools shares their CPD record with Oakfield.
+DEMO_INVITATION = ("teacher@riverside.example.org", "Isaac Rivers", Role.GOVERNOR)
+
+
+def load_demo_joining(today: date) -> None:
+    from app.models import InvitationStatus, MembershipInvitation, RecordSharing
+    from app.models.base import utcnow
+
+    oakfield = db.session.scalars(select(School).where(School.urn == DEMO_SCHOOLS[0][0])).one()
+    head = db.session.scalars(select(User).where(User.email == "head@oakfield.example.org")).one()
+    email, typed_name, role = DEMO_INVITATION
+    invited = db.session.scalars(select(User).where(User.email == email)).one()
+    already = db.session.scalars(
+        select(MembershipInvitation.id).where(
+            MembershipInvitation.school_id == oakfield.id, MembershipInvitation.user_id == invited.id
+        )
+    ).first()
+    if already is None:
+        db.session.add(
+            MembershipInvitation(
+                school_id=oakfield.id,
+                user_id=invited.id,
+                role=role,
+                started_on=today,
+                invited_name=typed_name,
+                invited_by_id=head.id,
+                status=InvitationStatus.PENDING,
+            )
+        )
+    shared = db.session.scalars(select(User).where(User.email == SHARED_GOVERNOR[0])).one()
+    sharing = db.session.scalars(
+        select(RecordSharing).where(RecordSharing.user_id == shared.id, RecordSharing.school_id == oakfield.id)
+    ).first()
+    if sharing is None:
+        db.session.add(RecordSharing(user_id=shared.id, school_id=oakfield.id, shared_at=utcnow()))
     db.session.flush()
 
 

@@ -12,7 +12,16 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import Assignment, Membership, ModuleProgress, RequirementSetting, Role, School, User
+from app.models import (
+    Assignment,
+    Membership,
+    ModuleProgress,
+    QualifiedTeacherRecord,
+    RequirementSetting,
+    Role,
+    School,
+    User,
+)
 from app.services.learning import record_module_completion
 
 DEMO_NEW_TA = ("new-ta@oakfield.example.org", "Nia Newstart")
@@ -127,7 +136,9 @@ def load_demo_training(catalogue: Catalogue, today: date, password_hash: str | N
     # The SEND governor is trained. The SENCO is a qualified teacher, new to the role this year and not yet
     # enrolled on the NPQ for SENCOs (a check at risk); the headteacher's out-of-date SEND essentials and
     # the first teaching assistant's late induction are the red checks.
-    senco.qualified_teacher = True
+    db.session.add(
+        QualifiedTeacherRecord(school_id=school.id, user_id=senco.id, qualified=True, recorded_by_id=head.id)
+    )
     _complete(catalogue, send_governor, school, "governing-board-duties", today - timedelta(days=100))
     _complete(catalogue, send_governor, school, "send-governor", today - timedelta(days=95))
     _complete(catalogue, senco, school, "senco", today - timedelta(days=30))

@@ -11,8 +11,19 @@ from sqlalchemy.orm import selectinload
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import SCHOOL_ROLES, AuditAction, Membership, ModuleProgress, Role, School, User
-from app.services import accounts, data_protection
+from app.models import (
+    SCHOOL_ROLES,
+    AuditAction,
+    Membership,
+    ModuleProgress,
+    QualifiedTeacherRecord,
+    Role,
+    School,
+    User,
+)
+from app.models.base import utcnow
+from app.permissions import RoleGrantRefused, grant_refusal, removal_refusal, roles_at_school
+from app.services import accounts, data_protection, invitations
 
 
 @dataclass(frozen=True)
@@ -154,18 +165,9 @@ def change_roles(
     if any(role.is_organisation_role for role in roles):
         raise StaffChangeRefused("That role is not given at a school")
     held = {m.role: m for m in open_memberships(person, today)}
-    if (
-        by.id == person.user.id
-        and not roles & {Role.HEADTEACHER, Role.SCHOOL_ADMIN}
-        and set(held)
-        & {
-            Role.HEADTEACHER,
-            Role.SCHOOL_ADMIN,
-        }
-    ):
-        raise StaffChangeRefused("You cannot remove your own headteacher or administrator role")
     added = [role for role in SCHOOL_ROLES if role in roles and role not in held]
     ended = [role for role in SCHOOL_ROLES if role in held and role not in roles]
+    check_role_changes(school=school, person=person, added=added, ended=ended, by=by, today=today)
     for role in ended:
         _end(held[role], today - timedelta(days=1))
     for role in added:
@@ -184,6 +186,38 @@ def change_roles(
         )
     db.session.flush()
     return added, ended
+
+
+def _other_headteachers(school: School, person: PersonInSchool, today: date) -> int:
+    return len(
+        db.session.scalars(
+            select(Membership.id).where(
+                Membership.school_id == school.id,
+                Membership.role == Role.HEADTEACHER,
+                Membership.user_id != person.user.id,
+                Membership.is_current(today),
+            )
+        ).all()
+    )
+
+
+def check_role_changes(
+    *, school: School, person: PersonInSchool, added: list[Role], ended: list[Role], by: User, today: date
+) -> None:
+    """Refuse (StaffChangeRefused) any change the person making it may not make: the grant table in
+    app/permissions.py says who may give and take away which role; nobody gives themselves one."""
+    granter = roles_at_school(by, school.id, today)
+    on_self = by.id == person.user.id
+    if ended:
+        others = _other_headteachers(school, person, today) if Role.HEADTEACHER in ended else 1
+        for role in ended:
+            refusal = removal_refusal(granter, role, on_self=on_self, other_headteachers=others)
+            if refusal:
+                raise StaffChangeRefused(refusal)
+    for role in added:
+        refusal = grant_refusal(granter, role, on_self=on_self)
+        if refusal:
+            raise StaffChangeRefused(refusal)
 
 
 def change_start_date(*, school: School, person: PersonInSchool, started_on: date, by: User) -> bool:
@@ -208,10 +242,34 @@ def change_start_date(*, school: School, person: PersonInSchool, started_on: dat
     return changed
 
 
+def qualified_teacher(school: School, person: PersonInSchool) -> bool:
+    """What this school has recorded of the person's qualified teacher status (no record: not checked)."""
+    return bool(
+        db.session.scalar(
+            select(QualifiedTeacherRecord.qualified).where(
+                QualifiedTeacherRecord.school_id == school.id, QualifiedTeacherRecord.user_id == person.user.id
+            )
+        )
+    )
+
+
 def set_qualified_teacher(*, school: School, person: PersonInSchool, qualified: bool, by: User) -> bool:
-    if person.user.qualified_teacher == qualified:
+    """Record the school's own check of the person's QTS. Another school's record is never touched."""
+    record = db.session.scalar(
+        select(QualifiedTeacherRecord).where(
+            QualifiedTeacherRecord.school_id == school.id, QualifiedTeacherRecord.user_id == person.user.id
+        )
+    )
+    if record is not None and record.qualified == qualified:
         return False
-    person.user.qualified_teacher = qualified
+    if record is None:
+        if not qualified:
+            return False
+        record = QualifiedTeacherRecord(school_id=school.id, user_id=person.user.id)
+        db.session.add(record)
+    record.qualified = qualified
+    record.recorded_by_id = by.id
+    record.recorded_at = utcnow()
     data_protection.record_event(
         AuditAction.QUALIFIED_TEACHER_CHANGED,
         school_id=school.id,
@@ -238,6 +296,14 @@ def mark_leaver(*, school: School, person: PersonInSchool, left_on: date, by: Us
     current = open_memberships(person, today)
     if not current:
         return False
+    check_role_changes(
+        school=school,
+        person=person,
+        added=[],
+        ended=sorted({m.role for m in current}, key=SCHOOL_ROLES.index),
+        by=by,
+        today=today,
+    )
     for membership in current:
         _end(membership, left_on - timedelta(days=1))
     db.session.flush()
@@ -255,27 +321,24 @@ def mark_leaver(*, school: School, person: PersonInSchool, left_on: date, by: Us
     return True
 
 
-def rejoin(*, school: School, person: PersonInSchool, role: Role, started_on: date, by: User) -> Membership:
-    """Someone who left comes back: a new role from `started_on`, and their sign-in works again."""
+def rejoin(*, school: School, person: PersonInSchool, role: Role, started_on: date, by: User) -> invitations.Invited:
+    """Someone who left is invited back: they rejoin when they accept (their sign-in works again)."""
     user = person.user
     if user.erased_at is not None:
         raise StaffChangeRefused("Their details were erased. Invite them again as a new person")
     if any(m.role is role for m in open_memberships(person, date.today())):
         raise StaffChangeRefused(f"They are already a {role.label.lower()} here")
-    membership = Membership(user_id=user.id, school_id=school.id, role=role, started_on=started_on, invited_by_id=by.id)
-    db.session.add(membership)
-    if not user.active:
-        accounts.reactivate(user)
-    accounts.tell_about_new_role(user, school=school, role=role, inviter=by)
-    data_protection.record_event(
-        AuditAction.REJOINED,
-        school_id=school.id,
-        actor_id=by.id,
-        subject_user_id=user.id,
-        details={"role": role.value, "started_on": started_on.isoformat()},
-    )
-    db.session.flush()
-    return membership
+    try:
+        return invitations.invite(
+            school=school,
+            email_address=user.email,
+            name=user.name,
+            role=role,
+            started_on=started_on,
+            invited_by=by,
+        )
+    except (RoleGrantRefused, invitations.AlreadyInvited, accounts.AlreadyMember) as refused:
+        raise StaffChangeRefused(str(refused)) from refused
 
 
 def leavers_of_school(school: School, today: date | None = None) -> list[PersonInSchool]:
@@ -426,6 +489,8 @@ def update_governance(
         raise StaffChangeRefused("They are not a governor here")
     if term_started_on and term_ends_on and term_ends_on < term_started_on:
         raise StaffChangeRefused("The end of the term must be after its start")
+    if by.id == person.user.id and is_chair != membership.is_chair:
+        raise StaffChangeRefused("You cannot make yourself chair, or stand yourself down: ask the headteacher")
     before = (
         membership.term_started_on,
         membership.term_ends_on,

@@ -71,10 +71,19 @@ def attempts_used(user_id: int, module_id: str) -> int:
     )
 
 
+class SelfGrantRefused(PermissionError):
+    """A leader tried to give themselves extra attempts."""
+
+
 def grant_extra_attempts(
     *, once_key: str, school_id: int, user_id: int, module_id: str, extra: int, granted_by_id: int, reason: str | None
 ) -> ExtraQuizAttempts:
-    """Give a person more attempts at a quiz. The same form submitted twice grants once."""
+    """Give a person more attempts at a quiz. The same form submitted twice grants once.
+
+    Nobody gives themselves more attempts (`SelfGrantRefused`).
+    """
+    if user_id == granted_by_id:
+        raise SelfGrantRefused("You cannot give yourself extra attempts. Ask another leader at your school")
     existing = db.session.scalars(select(ExtraQuizAttempts).where(ExtraQuizAttempts.once_key == once_key)).first()
     if existing is not None:
         return existing

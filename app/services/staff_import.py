@@ -4,6 +4,10 @@ The same plan drives the web preview and `flask import-staff`. A row says "this 
 role at the school from this date"; applying a file twice changes nothing the second time, because
 each row is compared with what the school already holds. Nothing is applied while any row has a
 problem, and applying re-checks the file against the database as it is then.
+
+A row for someone who does not work at the school now becomes an invitation they accept or decline
+(`invitations.invite`), with the same words whether or not the address already has an account: the
+preview tells a school about its own people and its own invitations, never about anyone else's.
 """
 
 from __future__ import annotations
@@ -21,9 +25,20 @@ from flask import abort
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import SCHOOL_ROLES, AuditAction, Membership, Role, School, StaffImport, User
+from app.models import (
+    SCHOOL_ROLES,
+    AuditAction,
+    InvitationStatus,
+    Membership,
+    MembershipInvitation,
+    Role,
+    School,
+    StaffImport,
+    User,
+)
 from app.models.base import utcnow
-from app.services import accounts, data_protection
+from app.permissions import grant_refusal, roles_at_school
+from app.services import accounts, data_protection, invitations
 
 COLUMNS = ("name", "email", "role", "start_date")
 # The web page checks files of up to this many people; a local authority's bigger loads use the command.
@@ -48,7 +63,7 @@ ROLE_HELP = ", ".join(role.value for role in SCHOOL_ROLES)
 
 
 class Outcome(enum.StrEnum):
-    CREATE = "create"
+    INVITE = "invite"
     ADD_ROLE = "add_role"
     CHANGE = "change"
     SKIP = "skip"
@@ -57,7 +72,7 @@ class Outcome(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            Outcome.CREATE: "New person, invited",
+            Outcome.INVITE: "Invited",
             Outcome.ADD_ROLE: "Role added",
             Outcome.CHANGE: "Start date changed",
             Outcome.SKIP: "No change",
@@ -67,7 +82,7 @@ class Outcome(enum.StrEnum):
     @property
     def tag_class(self) -> str:
         return {
-            Outcome.CREATE: "govuk-tag--green",
+            Outcome.INVITE: "govuk-tag--green",
             Outcome.ADD_ROLE: "govuk-tag--turquoise",
             Outcome.CHANGE: "govuk-tag--blue",
             Outcome.SKIP: "govuk-tag--grey",
@@ -111,7 +126,7 @@ class ImportPlan:
 
     @property
     def changes(self) -> int:
-        return sum(row.outcome in (Outcome.CREATE, Outcome.ADD_ROLE, Outcome.CHANGE) for row in self.rows)
+        return sum(row.outcome in (Outcome.INVITE, Outcome.ADD_ROLE, Outcome.CHANGE) for row in self.rows)
 
     def problem_messages(self, limit: int | None = PROBLEMS_SHOWN) -> list[tuple[str, str]]:
         """(anchor, sentence) for each problem, in row order: for the error summary and the command line."""
@@ -285,9 +300,18 @@ def read_file(data: bytes, *, max_rows: int | None = MAX_ROWS_ON_THE_WEB, today:
 
 
 def plan_import(
-    school: School, data: bytes, *, max_rows: int | None = MAX_ROWS_ON_THE_WEB, today: date | None = None
+    school: School,
+    data: bytes,
+    *,
+    by: User | None = None,
+    max_rows: int | None = MAX_ROWS_ON_THE_WEB,
+    today: date | None = None,
 ) -> ImportPlan:
-    """What applying the file would do at the school, row by row. Reads only."""
+    """What applying the file would do at the school, row by row. Reads only.
+
+    `by` is the person importing (None for the command line): a row giving a role they may not give
+    is a problem, as it would be on the invite page.
+    """
     today = today or date.today()
     plan = read_file(data, max_rows=max_rows, today=today)
     if plan.file_problems:
@@ -295,6 +319,8 @@ def plan_import(
     emails = sorted({row.email for row in plan.rows if not row.problems})
     users: dict[str, User] = {}
     held: dict[tuple[int, Role], Membership] = {}
+    members: set[int] = set()
+    invited: set[tuple[int, Role]] = set()
     for start in range(0, len(emails), 500):
         chunk = emails[start : start + 500]
         for user in db.session.scalars(select(User).where(User.email.in_(chunk))):
@@ -310,49 +336,59 @@ def plan_import(
             )
         ):
             held[(membership.user_id, membership.role)] = membership
-    new_people: set[str] = set()
+            if membership.is_current(today):
+                members.add(membership.user_id)
+        for user_id, role in db.session.execute(
+            select(MembershipInvitation.user_id, MembershipInvitation.role).where(
+                MembershipInvitation.school_id == school.id,
+                MembershipInvitation.user_id.in_(chunk),
+                MembershipInvitation.status == InvitationStatus.PENDING,
+            )
+        ):
+            invited.add((user_id, role))
+    granter = roles_at_school(by, school.id, today) if by is not None else None
     for row in plan.rows:
         if row.problems:
             row.outcome = Outcome.PROBLEM
             continue
+        assert row.role is not None
         user = users.get(row.email)
-        if user is None:
-            if row.email in new_people:
-                row.outcome, row.note = Outcome.ADD_ROLE, "A second role for a new person in this file"
+        if granter is not None:
+            refusal = grant_refusal(granter, row.role, on_self=user is not None and user.id == by.id)
+            if refusal:
+                row.problems.append(refusal[0].lower() + refusal[1:])
+                row.outcome = Outcome.PROBLEM
+                continue
+        if user is None or user.id not in members:
+            # The same words whether or not the address has an account: see the module's docstring.
+            if user is not None and (user.id, row.role) in invited:
+                row.outcome, row.note = Outcome.SKIP, "Already invited: waiting for them to accept"
             else:
-                row.outcome, row.note = Outcome.CREATE, "A new account: an invitation email will be sent"
-                new_people.add(row.email)
-            continue
-        if user.erased_at is not None:
-            row.problems.append("that address belonged to a person whose details were erased")
-            row.outcome = Outcome.PROBLEM
+                row.outcome, row.note = Outcome.INVITE, "They will be emailed an invitation, and join when they accept"
             continue
         membership = held.get((user.id, row.role))
         if membership is None:
-            row.outcome = Outcome.ADD_ROLE
-            row.note = "Already has an account: they will be told about the new role"
-            if not user.active:
-                row.note = "Rejoins: their account is switched on again and they are told"
+            row.outcome, row.note = Outcome.ADD_ROLE, "Already works here: the role is added and they are told"
         elif membership.started_on != row.started_on:
             row.outcome = Outcome.CHANGE
             row.note = f"Start date {_long_date(membership.started_on)} becomes {_long_date(row.started_on)}"
         else:
             row.outcome, row.note = Outcome.SKIP, "Already here in this role from this date"
-        if user.name != row.name and row.outcome is not Outcome.PROBLEM:
+        if user.name != row.name:
             row.note += f". Their name stays {user.name}: people change their own names"
     return plan
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    created: int
+    invited: int
     roles_added: int
     changed: int
     skipped: int
 
     def describe(self) -> str:
         return (
-            f"{self.created} new people invited, {self.roles_added} roles added, "
+            f"{self.invited} invitations sent, {self.roles_added} roles added, "
             f"{self.changed} start dates changed, {self.skipped} rows already up to date"
         )
 
@@ -366,17 +402,15 @@ def apply_plan(
     today = date.today()
     for row in plan.rows:
         assert row.role is not None and row.started_on is not None
-        if row.outcome in (Outcome.CREATE, Outcome.ADD_ROLE):
-            user = accounts.find_user_by_email(row.email)
-            if user is not None and not user.active:
-                accounts.reactivate(user)
-            accounts.invite_person(
+        if row.outcome in (Outcome.INVITE, Outcome.ADD_ROLE):
+            invitations.invite(
                 school=school,
                 email_address=row.email,
                 name=row.name,
                 role=row.role,
                 started_on=row.started_on,
                 invited_by=by,
+                today=today,
             )
         elif row.outcome is Outcome.CHANGE:
             membership = db.session.scalars(
@@ -392,7 +426,7 @@ def apply_plan(
         if progress is not None:
             progress(1)
     result = ImportResult(
-        created=plan.count(Outcome.CREATE),
+        invited=plan.count(Outcome.INVITE),
         roles_added=plan.count(Outcome.ADD_ROLE),
         changed=plan.count(Outcome.CHANGE),
         skipped=plan.count(Outcome.SKIP),
@@ -404,7 +438,7 @@ def apply_plan(
             actor_id=by.id if by else None,
             details={
                 "rows": len(plan.rows),
-                "created": result.created,
+                "invited": result.invited,
                 "roles_added": result.roles_added,
                 "changed": result.changed,
             },

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import Assignment, Membership, ModuleProgress, Role, User
+from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, User
 from app.services.exports import spreadsheet_safe
 from app.services.requirements import PersonalRequirement, personal_requirements, requirements_for_schools
 
@@ -189,9 +189,14 @@ def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, 
             User.name,
             User.email,
             User.active,
-            User.qualified_teacher,
+            QualifiedTeacherRecord.qualified,
         )
         .join(User, User.id == Membership.user_id)
+        # Each school's own record of the person's QTS (app/models/people.py says why it is per school).
+        .outerjoin(
+            QualifiedTeacherRecord,
+            (QualifiedTeacherRecord.school_id == Membership.school_id) & (QualifiedTeacherRecord.user_id == User.id),
+        )
         .where(Membership.school_id.in_(school_ids), Membership.is_current(today))
         .order_by(User.name, User.id)
     )

@@ -8,14 +8,15 @@ and finished within the 3 years, still counts; SENCOs in post before 1 September
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import LedgerEntry, Role, School
+from app.models import LedgerEntry, RecordSharing, Role, School
 from app.services.ledger import EntryKind
 from app.services.staff_training import Dashboard, TrainingStatus, add_months
 
@@ -69,20 +70,46 @@ class SencoQualification:
     started_on: date
 
 
-def senco_qualifications(user_ids: list[int]) -> dict[int, list[SencoQualification]]:
-    """Each SENCO's mandatory-qualification entries on their CPD record, as they stand after corrections
-    and without any a leader rejected. Reads only these people's external CPD entries."""
-    if not user_ids:
+def senco_qualifications(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[SencoQualification]]:
+    """For each (school, SENCO), the mandatory-qualification entries on the SENCO's CPD record that the
+    school may see, as they stand after corrections and without any the recording school rejected.
+
+    A school sees what was recorded while the person worked there, and what they recorded elsewhere
+    only while they share their record with it (`record_sharing`). Reads only these people's external
+    CPD entries, with their sharing, in one query.
+    """
+    pairs = list(dict.fromkeys(pairs))
+    if not pairs:
         return {}
+    user_ids = sorted({user_id for _, user_id in pairs})
     kinds = [kind.value for kind in QUALIFICATION_ENTRY_KINDS]
-    entries = db.session.scalars(
-        select(LedgerEntry)
+    # One statement: the entries, each with the schools its person shares their record with.
+    rows = db.session.execute(
+        select(LedgerEntry, RecordSharing.school_id)
+        .outerjoin(
+            RecordSharing,
+            and_(RecordSharing.user_id == LedgerEntry.user_id, RecordSharing.shared_at.is_not(None)),
+        )
         .where(LedgerEntry.user_id.in_(user_ids), LedgerEntry.kind.in_(kinds))
         .order_by(LedgerEntry.user_id, LedgerEntry.sequence)
     ).all()
+    entries = list({entry.id: entry for entry, _ in rows}.values())
+    shared = {(school_id, entry.user_id) for entry, school_id in rows if school_id is not None}
+    by_id = {entry.id: entry for entry in entries}
     superseded = {e.payload.get("refers_to_entry") for e in entries if e.kind == EntryKind.ENTRY_CORRECTED.value}
     rejected = {e.payload.get("refers_to_entry") for e in entries if e.kind == EntryKind.ENTRY_REJECTED.value}
-    result: dict[int, list[SencoQualification]] = {user_id: [] for user_id in user_ids}
+
+    def owner(entry: LedgerEntry) -> int | None:
+        # A correction belongs with what it corrects: the school that holds the original.
+        original = by_id.get(entry.payload.get("refers_to_entry"))
+        if entry.kind == EntryKind.ENTRY_CORRECTED.value and original is not None:
+            return owner(original)
+        return entry.school_id
+
+    result: dict[tuple[int, int], list[SencoQualification]] = {pair: [] for pair in pairs}
+    schools_of: dict[int, list[int]] = {}
+    for school_id, user_id in pairs:
+        schools_of.setdefault(user_id, []).append(school_id)
     for entry in entries:
         if entry.kind == EntryKind.ENTRY_REJECTED.value or entry.id in superseded or entry.id in rejected:
             continue
@@ -90,9 +117,10 @@ def senco_qualifications(user_ids: list[int]) -> dict[int, list[SencoQualificati
         if not isinstance(qualification, dict) or qualification.get("kind") not in {"npq_senco", "nasenco"}:
             continue
         started = date.fromisoformat(entry.payload.get("date") or entry.occurred_at.date().isoformat())
-        result[entry.user_id].append(
-            SencoQualification(qualification["kind"], qualification.get("status", ""), started)
-        )
+        held = SencoQualification(qualification["kind"], qualification.get("status", ""), started)
+        for school_id in schools_of[entry.user_id]:
+            if owner(entry) == school_id or (school_id, entry.user_id) in shared:
+                result[(school_id, entry.user_id)].append(held)
     return result
 
 
@@ -142,7 +170,7 @@ def run_checks(
     catalogue: Catalogue,
     school: School,
     dashboard: Dashboard,
-    qualifications: dict[int, list[SencoQualification]] | None = None,
+    qualifications: dict[tuple[int, int], list[SencoQualification]] | None = None,
 ) -> list[Check]:
     """Every statutory check for the school, from the dashboard's data and (unless given, for an
     organisation's many schools at once) one lookup of its SENCOs' qualifications."""
@@ -163,7 +191,7 @@ def run_checks(
             )
         )
     else:
-        unqualified = [row.user.name for row in sencos if not getattr(row.user, "qualified_teacher", False)]
+        unqualified = [row.user.name for row in sencos if not row.user.qualified_teacher]
         checks.append(
             Check(
                 "senco-designated",
@@ -180,12 +208,15 @@ def run_checks(
         )
 
     # 2. The SENCO's mandatory qualification within 3 years of appointment.
-    held = qualifications if qualifications is not None else senco_qualifications([row.user.id for row in sencos])
+    if qualifications is None:
+        qualifications = senco_qualifications([(school.id, row.user.id) for row in sencos])
     appointed = {row.user.id: dashboard.role_started[row.user.id][Role.SENCO] for row in sencos}
     worst: tuple[CheckState, str, date | None] | None = None
     evidence = []
     for row in sencos:
-        state, text, red_on = qualification_check(appointed[row.user.id], held.get(row.user.id, []), today)
+        state, text, red_on = qualification_check(
+            appointed[row.user.id], qualifications.get((school.id, row.user.id), []), today
+        )
         evidence.append(f"{row.user.name}: {text}")
         if worst is None or _rank(state) > _rank(worst[0]):
             worst = (state, text, red_on)

@@ -15,14 +15,24 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, LedgerEntry, Membership, ModuleProgress, RequirementSetting, School, User
+from app.models import (
+    Assignment,
+    LedgerEntry,
+    Membership,
+    ModuleProgress,
+    QualifiedTeacherRecord,
+    RecordSharing,
+    RequirementSetting,
+    School,
+    User,
+)
 from app.models.schools import new_training_revision
 from app.services.statutory import QUALIFICATION_ENTRY_KINDS
 
 _PENDING = "training_revision_changes"
 # What the dashboard reads of a person and of their progress on a module; other changes (a sign-in
 # time, the pages read after the first) leave it as it was.
-_PERSON_FIELDS = ("name", "email", "active", "qualified_teacher")
+_PERSON_FIELDS = ("name", "email", "active")
 _PROGRESS_FIELDS = ("completed_at", "last_page_slug")
 _QUALIFICATION_KINDS = {kind.value for kind in QUALIFICATION_ENTRY_KINDS}
 
@@ -34,7 +44,7 @@ def _changed(instance, fields: tuple[str, ...]) -> bool:
 
 def _affected(instance, is_new_or_deleted: bool) -> tuple[int | None, int | None]:
     """(school id, person id) whose training an object's change can alter, or (None, None)."""
-    if isinstance(instance, Membership | Assignment | RequirementSetting):
+    if isinstance(instance, Membership | Assignment | RequirementSetting | QualifiedTeacherRecord | RecordSharing):
         # A person's id with a membership covers a person moving between schools too.
         return instance.school_id, getattr(instance, "user_id", None)
     if isinstance(instance, ModuleProgress) and (is_new_or_deleted or _changed(instance, _PROGRESS_FIELDS)):

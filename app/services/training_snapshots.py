@@ -139,8 +139,12 @@ def _cache() -> LRUCache | None:
 def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[int, SchoolTraining]:
     school_ids = [school.id for school in schools]
     dashboards = build_dashboards(catalogue, school_ids, today)
-    senco_ids = [row.user.id for dashboard in dashboards.values() for row in dashboard.rows if Role.SENCO in row.roles]
-    qualifications = statutory.senco_qualifications(senco_ids)
+    qualifications = statutory.senco_qualifications(
+        (school_id, row.user.id)
+        for school_id, dashboard in dashboards.items()
+        for row in dashboard.rows
+        if Role.SENCO in row.roles
+    )
     by_month = _completions_by_month(school_ids, today)
     result = {}
     for school in schools:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import ElementHandle, Page
 
 from app.models import Role
-from app.services.demo import DEMO_SCHOOLS, OFFICER, PEOPLE_PER_SCHOOL, SHARED_GOVERNOR
+from app.services.demo import DEMO_INVITATION, DEMO_SCHOOLS, OFFICER, PEOPLE_PER_SCHOOL, SHARED_GOVERNOR
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +38,8 @@ DEMO_ACCOUNTS: dict[str, str] = {
 }
 DEMO_ACCOUNTS[Role.LA_OFFICER.value] = OFFICER[0]
 DEMO_ACCOUNTS["two_school_governor"] = SHARED_GOVERNOR[0]
+# The other school's teacher, invited to the demo school and not yet joined (the invitation pages).
+DEMO_ACCOUNTS["invited_teacher"] = DEMO_INVITATION[0]
 HEADTEACHER = DEMO_ACCOUNTS[Role.HEADTEACHER.value]
 TWO_SCHOOL_GOVERNOR = DEMO_ACCOUNTS["two_school_governor"]
 

@@ -165,3 +165,60 @@ def test_the_focus_check_fails_without_a_visible_focus_indicator(new_page):
     assert "#visible" not in report, report
     with pytest.raises(AssertionError, match="Focus was not visible"):
         keys.assert_focus_always_visible()
+
+
+def _invited_person(live_site, *, school_name: str) -> str:
+    """A person with an account who has a pending invitation from the school; their email."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import MembershipInvitation, Role, School, User
+    from app.services.passwords import hash_password
+
+    email = f"joining-{uuid.uuid4().hex[:8]}@riverside.example.org"
+    with live_site.app.app_context():
+        user = User(email=email, name="Jo Joiner", password_hash=hash_password(DEMO_PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+        school = db.session.scalars(select(School).where(School.name == school_name)).one()
+        db.session.add(
+            MembershipInvitation(
+                school_id=school.id, user_id=user.id, role=Role.TEACHER, started_on=date.today(), invited_name="Jo"
+            )
+        )
+        db.session.commit()
+    return email
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_someone_invited_accepts_with_the_keyboard(new_page, live_site, javascript):
+    email = _invited_person(live_site, school_name=DEMO_SCHOOL_NAME)
+    keys = _open(new_page, "/sign-in", javascript)
+    page = keys.page
+    _sign_in(keys, email)
+    assert f"{DEMO_SCHOOL_NAME} has invited you to join it" in page.locator(".govuk-notification-banner").inner_text()
+    keys.tab_to(lambda element: element["tag"] == "a" and element["text"].startswith("Accept or decline"), "the link")
+    keys.follow("Enter", "**/invitations/*")
+    assert page.locator("h1").inner_text() == f"Join {DEMO_SCHOOL_NAME}?"
+    keys.tab_to(lambda element: element["text"] == f"Accept and join {DEMO_SCHOOL_NAME}", "Accept")
+    keys.follow("Enter", "**/home")
+    assert f"You have joined {DEMO_SCHOOL_NAME}" in page.locator(".govuk-notification-banner").inner_text()
+    assert "Your training" in page.locator("main").inner_text()
+    _sign_out(keys)
+    keys.assert_focus_always_visible()
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_someone_invited_declines_with_the_keyboard(new_page, live_site, javascript):
+    email = _invited_person(live_site, school_name=DEMO_SCHOOL_NAME)
+    keys = _open(new_page, "/sign-in", javascript)
+    page = keys.page
+    _sign_in(keys, email)
+    keys.tab_to(lambda element: element["tag"] == "a" and element["text"].startswith("Accept or decline"), "the link")
+    keys.follow("Enter", "**/invitations/*")
+    keys.tab_to(lambda element: element["text"] == "Decline", "Decline")
+    keys.follow("Enter", "**/invitations/")
+    assert "You declined the invitation" in page.locator(".govuk-notification-banner").inner_text()
+    assert "You have no invitations waiting" in page.locator("main").inner_text()
+    _sign_out(keys)
+    keys.assert_focus_always_visible()
