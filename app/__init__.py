@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from app.config import load_config
 from app.content.loader import load_catalogue
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.proxies import trust_proxies
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"))
     app.config.from_mapping(load_config(overrides))
+    trust_proxies(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

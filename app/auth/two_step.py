@@ -23,6 +23,8 @@ from app.sessions import start_session
 
 PENDING_KEY = "two_step_pending"
 PENDING_FOR_SECONDS = 10 * 60
+# Security code attempts against one account count together wherever they are made.
+PER_ACCOUNT_SCOPE = "two-step-per-account"
 CODE_FAILED = "Enter a correct security code"
 
 
@@ -88,7 +90,12 @@ def forget() -> None:
 def account_key() -> str:
     """Whose code is being tried: the per-account rate limit counts guesses against this."""
     data = session.get(PENDING_KEY)
-    return f"two-step:{data.get('user_id')}" if isinstance(data, dict) else "two-step:(none)"
+    return person_key(data.get("user_id")) if isinstance(data, dict) else person_key(None)
+
+
+def person_key(user_id: int | None) -> str:
+    """The per-account counter of security code attempts: shared by signing in and the account page."""
+    return f"two-step:{user_id if user_id is not None else '(none)'}"
 
 
 def is_code_attempt() -> bool:

@@ -1,11 +1,11 @@
 """Your account: two-step sign-in (set up, new recovery codes, turn off) and downloading your own data."""
 
-from flask import Response, flash, redirect, render_template, session, url_for
+from flask import Response, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.auth.two_step import CODE_FAILED, SetUpForm
-from app.extensions import db
+from app.auth.two_step import CODE_FAILED, PER_ACCOUNT_SCOPE, SetUpForm, person_key
+from app.extensions import db, limiter
 from app.people import account_bp as bp
 from app.people.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
 from app.permissions import requires
@@ -13,6 +13,15 @@ from app.services import data_protection, two_step
 
 # Where the key being set up waits (in the signed session) until the person proves their app has it.
 PENDING_SET_UP = "two_step_set_up"
+
+
+# A current code proves these changes, so its guesses count with those made while signing in.
+limit_code_attempts = limiter.shared_limit(
+    lambda: current_app.config["TWO_STEP_RATE_LIMIT"],
+    PER_ACCOUNT_SCOPE,
+    methods=["POST"],
+    key_func=lambda: person_key(current_user.id if current_user.is_authenticated else None),
+)
 
 
 def _account_page(*, codes_form=None, off_form=None, status: int = 200):
@@ -71,6 +80,7 @@ def set_up_two_step():
 
 
 @bp.route("/two-step-sign-in/recovery-codes", methods=["POST"])
+@limit_code_attempts
 @requires()
 def replace_recovery_codes():
     if not current_user.has_two_step:
@@ -89,6 +99,7 @@ def replace_recovery_codes():
 
 
 @bp.route("/two-step-sign-in/turn-off", methods=["POST"])
+@limit_code_attempts
 @requires()
 def turn_off_two_step():
     if not current_user.has_two_step:
