@@ -73,7 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.quiz import bp as quiz_bp
     from app.security import add_security_headers
     from app.services import training_revisions  # noqa: F401  (its listeners keep schools' revisions current)
-    from app.services.email import deliver_queued_after_commit
+    from app.services.email import send_committed_email_after_response
     from app.templating import register_template_helpers
 
     app.register_blueprint(main_bp)
@@ -94,10 +94,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.before_request(sessions.enforce_session_timeouts)
     app.after_request(add_security_headers)
 
-    @app.after_request
-    def send_committed_email(response):
-        deliver_queued_after_commit()
-        return response
+    app.after_request(send_committed_email_after_response)
 
     from app.cli import register_commands
 
