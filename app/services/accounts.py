@@ -141,7 +141,7 @@ def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=inviter.name if inviter else school.name,
+        inviter=email.AnotherPerson(inviter.name) if inviter else school.name,
         sign_in_link=public_url("auth.sign_in"),
     )
 
@@ -157,7 +157,7 @@ def send_invitation(user: User, *, school: School, role: Role, inviter: User | N
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=inviter.name if inviter else school.name,
+        inviter=email.AnotherPerson(inviter.name) if inviter else school.name,
         link=_link("auth.set_password", raw),
         days=current_app.config["INVITATION_VALID_FOR"].days,
     )

@@ -25,10 +25,29 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
+from app.services.data_protection import without_sign_in_links
 
 log = logging.getLogger("send_ready.email")
 
 MAX_BACKOFF = timedelta(hours=6)
+
+
+class AnotherPerson(str):
+    """A name in an email that is not the recipient's (who invited them, who assigned the training).
+
+    Pass it to `queue_email` wrapped in this: the email is sent with the name, and the person's
+    subject access copy of it has ANOTHER_PERSON instead, since a download of their data holds
+    nothing about anyone else.
+    """
+
+
+ANOTHER_PERSON = "[another person]"
+
+
+def _render(template: str, context: dict) -> tuple[str, str]:
+    rendered = render_template(f"email/{template}.txt", **context)
+    subject, _, body = rendered.partition("\n")
+    return subject.strip(), body.strip() + "\n"
 
 
 def queue_email(
@@ -38,17 +57,21 @@ def queue_email(
 
     `school_id` is the school the message is sent for, or None for the person's own account (a
     password reset): every caller says which, because a school's subject access download holds only
-    the email sent for that school.
+    the email sent for that school. Other people's names in `context` are wrapped in AnotherPerson.
     """
-    rendered = render_template(f"email/{template}.txt", **context)
-    subject, _, body = rendered.partition("\n")
+    subject, body = _render(template, context)
+    anonymous = {key: ANOTHER_PERSON if isinstance(value, AnotherPerson) else value for key, value in context.items()}
+    subject_for_subject_access, body_for_subject_access = _render(template, anonymous)
+    if subject_for_subject_access != subject:
+        raise ValueError(f"the subject of email/{template}.txt names another person; only its text may")
     message = OutboxMessage(
         kind=kind,
         user_id=user_id,
         school_id=school_id,
         to_address=to,
-        subject=subject.strip(),
-        body_text=body.strip() + "\n",
+        subject=subject,
+        body_text=body,
+        body_text_for_subject_access=without_sign_in_links(body_for_subject_access),
     )
     db.session.add(message)
     db.session.flush()
