@@ -11,8 +11,9 @@ from app.people.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
 from app.permissions import requires
 from app.services import data_protection, two_step
 
-# Where the key being set up waits (in the signed session) until the person proves their app has it.
-PENDING_SET_UP = "two_step_set_up"
+# The reference to the key being set up (two_step.set_up_secret), kept in the session until the
+# person proves their app has the key; the readable session cookie never holds the key itself.
+PENDING_SET_UP = "two_step_set_up_reference"
 
 
 # A current code proves these changes, so its guesses count with those made while signing in.
@@ -56,8 +57,9 @@ def set_up_two_step():
     if current_user.has_two_step:
         return render_template("people/two_step_already_on.html")
     # The same key until it is proved, so that reloading the page does not undo a scan.
-    secret = session.get(PENDING_SET_UP) or two_step.new_secret()
-    session[PENDING_SET_UP] = secret
+    reference = session.get(PENDING_SET_UP) or two_step.new_set_up_reference()
+    session[PENDING_SET_UP] = reference
+    secret = two_step.set_up_secret(current_user, reference)
     form = SetUpForm()
     if form.validate_on_submit():
         codes = two_step.set_up(current_user, secret, form.code.data)
