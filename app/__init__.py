@@ -13,6 +13,7 @@ from app.config import load_config
 from app.content.loader import load_catalogue
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.proxies import trust_proxies
+from app.routing import DatabaseIntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"))
     app.config.from_mapping(load_config(overrides))
+    # Before any route is added: every `<int:...>` in an address is bounded by what the database holds.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     trust_proxies(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -93,7 +96,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.before_request(sessions.enforce_session_timeouts)
     app.after_request(add_security_headers)
-
     app.after_request(send_committed_email_after_response)
 
     from app.cli import register_commands

@@ -1,0 +1,49 @@
+"""Smaller safeguards: ids the database cannot hold, the API signed out, CSV types and certificate
+codes as typed. (Rate limits per account: test_client_address.py; the two-step set-up key:
+test_two_step_set_up_key.py; copies of email: test_email_copies.py.)"""
+
+from __future__ import annotations
+
+from werkzeug.routing import IntegerConverter
+
+from app.models import Role
+from app.routing import LARGEST_ID
+from tests.conftest import sign_in
+
+# --- finding 7: ids beyond the database's integer range ------------------------------------------
+
+
+def example_values(app, rule, number: int) -> dict:
+    module_id = next(iter(app.extensions["catalogue"].modules))
+    return {
+        argument: number
+        if isinstance(rule._converters.get(argument), IntegerConverter)
+        else (module_id if argument == "module_id" else "example")
+        for argument in rule.arguments
+    }
+
+
+def test_finding_7_ids_beyond_the_integer_range_are_not_found_on_every_route(app, make_school, make_person):
+    school = make_school()
+    leader = make_person(school, Role.HEADTEACHER, Role.SENCO, Role.TEACHER, Role.GOVERNOR, Role.SCHOOL_ADMIN)
+    signed_out, signed_in = app.test_client(), app.test_client()
+    sign_in(signed_in, leader)
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(rule._converters.get(argument), IntegerConverter) for argument in rule.arguments)
+    ]
+    assert len(rules) >= 25, "every route with a number in its address"
+    answers = {}
+    for rule in rules:
+        method = "GET" if "GET" in rule.methods else "POST"
+        for number in (2**31, 10**25):
+            url = rule.build(example_values(app, rule, number))[1]
+            for who, client in (("signed out", signed_out), ("signed in", signed_in)):
+                response = client.open(url, method=method)
+                answers[f"{method} {url} ({who})"] = response.status_code
+    assert {url: code for url, code in answers.items() if code != 404} == {}
+    # The largest id the database holds is still an address (its page then says whether it exists).
+    adapter = app.url_map.bind("localhost")
+    assert adapter.match(f"/school/people/{LARGEST_ID}")[1] == {"user_id": LARGEST_ID}
+    assert signed_in.get(f"/school/people/{LARGEST_ID}").status_code == 404
