@@ -54,6 +54,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
+    # The API has no sign-in page to send anyone to: signed out, it answers 401 (in JSON, app/api).
+    login_manager.blueprint_login_views["api"] = None
     # A guessed or stolen cookie from before a sign-out is refused, not refreshed.
     login_manager.session_protection = "basic"
 

@@ -47,3 +47,20 @@ def test_finding_7_ids_beyond_the_integer_range_are_not_found_on_every_route(app
     adapter = app.url_map.bind("localhost")
     assert adapter.match(f"/school/people/{LARGEST_ID}")[1] == {"user_id": LARGEST_ID}
     assert signed_in.get(f"/school/people/{LARGEST_ID}").status_code == 404
+
+
+# --- finding 7: the API signed out ---------------------------------------------------------------
+
+
+def test_finding_7_the_api_answers_signed_out_requests_with_401_in_json(app, client):
+    api_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")]
+    assert len(api_rules) >= 2
+    for rule in api_rules:
+        response = client.get(rule.rule)
+        assert response.status_code == 401, rule.rule
+        assert response.mimetype == "application/json", rule.rule
+        assert response.get_json() == {"error": {"status": 401, "message": "Unauthorized"}}
+        assert "Location" not in response.headers
+    # Pages still send a signed-out person to sign in.
+    page = client.get("/cpd/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/sign-in")
