@@ -4,11 +4,12 @@ test_two_step_set_up_key.py; copies of email: test_email_copies.py.)"""
 
 from __future__ import annotations
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from app.models import Role
 from app.routing import LARGEST_ID
-from tests.conftest import sign_in
+from tests.conftest import csrf_token_from, sign_in
 
 # --- finding 7: ids beyond the database's integer range ------------------------------------------
 
@@ -64,3 +65,40 @@ def test_finding_7_the_api_answers_signed_out_requests_with_401_in_json(app, cli
     # Pages still send a signed-out person to sign in.
     page = client.get("/cpd/")
     assert page.status_code == 302 and page.headers["Location"].startswith("/sign-in")
+
+
+# --- finding 7: CSV downloads' content type ------------------------------------------------------
+
+
+def post_form(client, url, data, *, page_url=None):
+    page = client.get(page_url or url)
+    form = MultiDict(data)
+    form["csrf_token"] = csrf_token_from(page)
+    return client.post(url, data=form)
+
+
+def test_finding_7_csv_downloads_name_their_character_set_once(app, make_school, make_person, make_organisation):
+    organisation = make_organisation()
+    school = make_school(organisation=organisation)
+    leader = make_person(school, Role.HEADTEACHER, Role.SCHOOL_ADMIN, Role.TEACHER)
+    officer = make_person(None, Role.LA_OFFICER, organisation=organisation)
+    school_client, officer_client = app.test_client(), app.test_client()
+    sign_in(school_client, leader)
+    sign_in(officer_client, officer)
+    downloads = {
+        "cpd.export_csv": school_client.get("/cpd/record.csv"),
+        "leaders.staff_training_csv": school_client.get("/leaders/staff-training.csv"),
+        "people.download_audit_log": post_form(
+            school_client, "/school/people/audit/download", {}, page_url="/school/people/audit"
+        ),
+        "people.download_import_template": post_form(
+            school_client, "/school/people/import/template", {}, page_url="/school/people/import"
+        ),
+        "la.schools_csv": officer_client.get("/organisation/schools.csv"),
+    }
+    # Every address ending in .csv is among them, so a new download is checked too.
+    csv_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.endswith(".csv")}
+    assert csv_endpoints <= set(downloads)
+    for endpoint, response in downloads.items():
+        assert response.status_code == 200, endpoint
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", endpoint
