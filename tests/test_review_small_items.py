@@ -9,7 +9,9 @@ from werkzeug.routing import IntegerConverter
 
 from app.models import Role
 from app.routing import LARGEST_ID
+from app.services import certificates
 from tests.conftest import csrf_token_from, sign_in
+from tests.test_certificates import complete
 
 # --- finding 7: ids beyond the database's integer range ------------------------------------------
 
@@ -102,3 +104,33 @@ def test_finding_7_csv_downloads_name_their_character_set_once(app, make_school,
     for endpoint, response in downloads.items():
         assert response.status_code == 200, endpoint
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8", endpoint
+
+
+# --- finding 7: certificate codes typed with spaces ----------------------------------------------
+
+
+def test_finding_7_a_certificate_code_is_accepted_however_it_is_typed(app, client, make_school, make_person):
+    school = make_school()
+    person = make_person(school, Role.TEACHING_ASSISTANT)
+    code = certificates.code_for(complete(app, person, school))
+    entry_id, mac = code.split("-", 1)
+    groups = mac.split("-")
+    typed = [
+        code,
+        code.replace("-", " "),  # spaces for every dash
+        f"{entry_id} {'-'.join(groups)}",  # a space after the number
+        code.replace("-", ""),  # nothing between
+        code.lower().replace("-", "  "),
+        f" {entry_id} - {' '.join(groups).lower()} ",
+        code.replace("-", "\u2013"),  # en dashes, as a word processor prints them
+    ]
+    for variant in typed:
+        response = client.get(f"/verify/{variant}")
+        assert response.status_code == 200, variant
+        assert "This certificate is valid" in response.get_data(as_text=True)
+    # Still only the real code: one character off, or another entry's number, is not valid.
+    wrong = groups[-1][:-1] + ("A" if groups[-1][-1] != "A" else "B")
+    assert client.get(f"/verify/{entry_id} {' '.join([*groups[:-1], wrong])}").status_code == 404
+    assert client.get(f"/verify/{int(entry_id) + 1}-{mac}").status_code == 404
+    # A number past what the database holds is simply not valid.
+    assert client.get(f"/verify/99999999999-{mac}").status_code == 404
