@@ -12,6 +12,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from app.config import load_config
 from app.content.loader import load_catalogue
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.proxies import trust_proxies
+from app.routing import DatabaseIntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), template_folder=str(ROOT / "templates"))
     app.config.from_mapping(load_config(overrides))
+    # Before any route is added: every `<int:...>` in an address is bounded by what the database holds.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
+    trust_proxies(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -49,6 +54,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"
+    # The API has no sign-in page to send anyone to: signed out, it answers 401 (in JSON, app/api).
+    login_manager.blueprint_login_views["api"] = None
     # A guessed or stolen cookie from before a sign-out is refused, not refreshed.
     login_manager.session_protection = "basic"
 
@@ -71,7 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.quiz import bp as quiz_bp
     from app.security import add_security_headers
     from app.services import training_revisions  # noqa: F401  (its listeners keep schools' revisions current)
-    from app.services.email import deliver_queued_after_commit
+    from app.services.email import send_committed_email_after_response
     from app.templating import register_template_helpers
 
     app.register_blueprint(main_bp)
@@ -92,11 +99,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.before_request(sessions.enforce_session_timeouts)
     app.after_request(add_security_headers)
-
-    @app.after_request
-    def send_committed_email(response):
-        deliver_queued_after_commit()
-        return response
+    app.after_request(send_committed_email_after_response)
 
     from app.cli import register_commands
 

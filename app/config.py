@@ -23,6 +23,13 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _count(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip() or str(default)
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number (0 or more), not {value!r}.")
+    return int(value)
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -69,6 +76,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Argon2id cost; tests lower it so that hundreds of sign-ins stay fast.
         "PASSWORD_HASH_TIME_COST": 3,
         "PASSWORD_HASH_MEMORY_COST": 65536,
+        # How many reverse proxies stand in front of the app and add the client's address to
+        # X-Forwarded-For (app/proxies.py); 0 ignores the header, so the socket's address counts.
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", 0),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute"),

@@ -7,12 +7,16 @@ from wtforms.fields.choices import SelectChoice
 from app.main.forms import SwitchContextForm
 from app.models import Role
 from app.permissions import Permission, available_contexts, current_context
+from app.services.data_protection import without_sign_in_links
 
 
 def register_template_helpers(app) -> None:
     @app.template_filter("role_label")
     def role_label(role: str) -> str:
         return Role(role).label
+
+    # A copy of an email on screen never carries a working sign-in link (see data_protection).
+    app.template_filter("without_sign_in_links")(without_sign_in_links)
 
     @app.context_processor
     def signed_in_context():

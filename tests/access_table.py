@@ -3,7 +3,7 @@
 Every endpoint in the app's url_map (except `static`) must have a row here, so that adding a route
 means deciding who may use it. "May use" means the request gets past the door: a 2xx or 3xx answer
 (or, for a POST that the matrix sends with an empty form, a 400 from the view itself). Everyone
-else gets 403 when signed in, or is sent to /sign-in when signed out.
+else gets 403 when signed in, or is sent to /sign-in when signed out (the API answers 401 instead).
 
 This table is written from what each role is for, not derived from app/permissions.py, so that a
 change to the permission table that opens or closes a page shows up as a failing test.
@@ -62,6 +62,8 @@ class Access:
     # it opens while the person shares their record with this school (and is 'not found' otherwise).
     # A route that acts on the object (verifies, voids) is 'not found' either way.
     reads_shared: bool = False
+    # What a signed-out request gets instead of being sent to /sign-in (the API: 401, in JSON).
+    signed_out_status: int | None = None
 
     @property
     def arguments(self) -> frozenset[str]:
@@ -172,8 +174,8 @@ ACCESS: dict[str, Access] = {
     "cpd.review_entry": Access(REVIEWS_CPD, object_arg="staff_entry_id"),
     "cpd.download_staff_evidence": Access(REVIEWS_CPD, object_arg="staff_entry_id", reads_shared=True),
     "cpd.void_certificate": Access(REVIEWS_CPD, object_arg="completion_id"),
-    "api.my_cpd": Access(LEARNERS),
-    "api.my_xapi": Access(LEARNERS),
+    "api.my_cpd": Access(LEARNERS, signed_out_status=401),
+    "api.my_xapi": Access(LEARNERS, signed_out_status=401),
     # Anyone may check a certificate's code; an unknown or forged one answers 404 "not valid".
     "certificates.verify_certificate": Access(EVERYONE, token_arg="code"),
 }

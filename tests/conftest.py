@@ -22,6 +22,7 @@ from sqlalchemy import inspect, text
 from app import create_app
 from app.extensions import db, limiter
 from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
+from app.services import email
 from app.services.passwords import hash_password
 from tests.page_checks import assert_good_page
 
@@ -139,7 +140,12 @@ class IsolatedContextClient(FlaskClient):
             self.page_checks = True
 
     def open(self, *args, **kwargs):
+        # Read the whole response and close it, as a server does once it has sent it: that is when a
+        # request's email goes to the background sender. Then wait for it to be sent, so that a test
+        # sees the outbox as it will be (the person's inbox gets it a moment later, not never).
+        kwargs.setdefault("buffered", True)
         response = contextvars.Context().run(super().open, *args, **kwargs)
+        assert email.background_sender.wait_until_idle(), "the background sender did not finish in time"
         if self.page_checks and self._is_page(response):
             request = response.request
             url = f"{request.method} {request.full_path.rstrip('?')}"

@@ -1,7 +1,8 @@
 """The access matrix: every route, every method, every role, own and other schools' objects.
 
 The cases are generated from the app's url_map and checked against tests/access_table.py:
-- a role the table does not allow gets 403 (or, signed out, a redirect to /sign-in), never a 2xx;
+- a role the table does not allow gets 403 (or, signed out, a redirect to /sign-in, or the API's 401),
+  never a 2xx;
 - a role it allows gets past the door; and another school's object answers 404 to it;
 - a URL with an emailed token answers 404 to everyone when the token is not valid;
 - a route missing from the table (or a table row whose route has gone) fails the suite.
@@ -253,7 +254,9 @@ def test_access(app, two_schools, actors, content, case, caplog):
     if access.token_arg:
         assert status == 404, f"{said}; an invalid {access.token_arg} must answer 404"
     elif case.role not in access.allowed:
-        if case.role == ANONYMOUS:
+        if case.role == ANONYMOUS and access.signed_out_status:
+            assert status == access.signed_out_status, f"{said}; {access.signed_out_status} expected signed out"
+        elif case.role == ANONYMOUS:
             assert _goes_to_sign_in(response), f"{said}; signed out must be sent to /sign-in"
         else:
             assert status == 403, f"{said}; {case.role} is not in the table for {case.endpoint}: 403 expected"

@@ -331,10 +331,10 @@ def test_the_api_gives_only_your_own_statements(app, school, make_person):
     assert data["statements"] == xapi.statements_for_person(head.id)
 
 
-def test_the_api_answers_a_signed_out_request_with_the_sign_in_page(client):
+def test_the_api_answers_a_signed_out_request_with_401_in_json(client):
     response = client.get("/api/v1/me/xapi")
-    assert response.status_code == 302
-    assert "/sign-in" in response.headers["Location"]
+    assert response.status_code == 401
+    assert response.get_json() == {"error": {"status": 401, "message": "Unauthorized"}}
 
 
 # ---- pushing to a learning record store -----------------------------------------------------------

@@ -1,7 +1,8 @@
 """The JSON API, version 1: the signed-in person's own data, with the browser session as credentials.
 
-Only GET requests, which change nothing, so CSRF does not arise. Signed out, a request is sent to
-the sign-in page like any other; refusals and missing things answer JSON.
+Only GET requests, which change nothing, so CSRF does not arise. Every answer is JSON, refusals
+included: signed out is 401 (a program has no sign-in page to be sent to), the wrong role 403 and a
+missing thing 404.
 """
 
 from flask import jsonify, request

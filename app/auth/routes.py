@@ -1,4 +1,11 @@
-"""Signing in and out, choosing a password from an invitation, and resetting a forgotten one."""
+"""Signing in and out, choosing a password from an invitation, and resetting a forgotten one.
+
+Every form here is limited per address (the client's real address, see app/proxies.py) and per
+account: the address limit stops one client trying many accounts and holds up only that address;
+the account limit stops many clients, or one with forged addresses, trying one account.
+"""
+
+import hashlib
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -16,6 +23,17 @@ from app.sessions import safe_next_url, start_session
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
 
+def _reset_limit():
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _link_key() -> str:
+    # A set-password or reset link belongs to one account; the counter is kept under a hash of its
+    # secret, never the secret itself.
+    token = (request.view_args or {}).get("token", "")
+    return "link:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 def _submitted_email() -> str:
     # A security code carries no email: its guesses count against the account half-way through signing in.
     if second_step.is_code_attempt():
@@ -31,11 +49,11 @@ def _submitted_email() -> str:
     key_func=_submitted_email,
     scope="sign-in-per-account",
 )
-@limiter.limit(
+@limiter.shared_limit(
     lambda: current_app.config["TWO_STEP_RATE_LIMIT"],
+    second_step.PER_ACCOUNT_SCOPE,
     methods=["POST"],
     key_func=second_step.account_key,
-    scope="two-step-per-account",
     exempt_when=lambda: not second_step.is_code_attempt(),
 )
 @public
@@ -108,7 +126,8 @@ def _new_password_page(token_raw: str, purpose: TokenPurpose, template: str, don
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_link_key, scope="per-account")
 @public
 def set_password(token):
     return _new_password_page(
@@ -120,7 +139,8 @@ def set_password(token):
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_link_key, scope="per-account")
 @public
 def reset_password(token):
     return _new_password_page(
@@ -132,7 +152,8 @@ def reset_password(token):
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_submitted_email, scope="per-account")
 @public
 def forgot_password():
     form = ForgotPasswordForm()

@@ -3,7 +3,8 @@
 After a correct password, a person who needs a second step is not signed in yet: the session holds
 only who they are (with their session token, so a password change in between cancels it), where
 they were going, and when this started. The sign-in page then asks for the code, or (for a leader
-who must use two-step sign-in and has not set it up) shows the key to add to an authenticator app.
+who must use two-step sign-in and has not set it up) shows the key to add to an authenticator app,
+worked out on the server from a random reference the session keeps (never the key itself).
 Everything stays on /sign-in, so the rules of that page (rate limits, no caching) cover both steps.
 """
 
@@ -23,6 +24,8 @@ from app.sessions import start_session
 
 PENDING_KEY = "two_step_pending"
 PENDING_FOR_SECONDS = 10 * 60
+# Security code attempts against one account count together wherever they are made.
+PER_ACCOUNT_SCOPE = "two-step-per-account"
 CODE_FAILED = "Enter a correct security code"
 
 
@@ -63,8 +66,9 @@ def begin(user: User, stage: str, next_url: str | None) -> None:
         "stage": stage,
     }
     if stage == "set_up":
-        # The person is shown this key; it is saved only once they prove their app has it.
-        pending["secret"] = two_step.new_secret()
+        # The key the person is shown is worked out on the server from this reference; the cookie,
+        # which anyone holding it can read, never carries the key itself.
+        pending["set_up_reference"] = two_step.new_set_up_reference()
     session[PENDING_KEY] = pending
 
 
@@ -78,6 +82,8 @@ def pending() -> tuple[User, dict] | None:
     user = db.session.get(User, data.get("user_id", 0))
     if user is None or not user.active or user.session_token != data.get("token"):
         return None
+    if data.get("stage") == "set_up" and not isinstance(data.get("set_up_reference"), str):
+        return None
     return user, data
 
 
@@ -88,7 +94,12 @@ def forget() -> None:
 def account_key() -> str:
     """Whose code is being tried: the per-account rate limit counts guesses against this."""
     data = session.get(PENDING_KEY)
-    return f"two-step:{data.get('user_id')}" if isinstance(data, dict) else "two-step:(none)"
+    return person_key(data.get("user_id")) if isinstance(data, dict) else person_key(None)
+
+
+def person_key(user_id: int | None) -> str:
+    """The per-account counter of security code attempts: shared by signing in and the account page."""
+    return f"two-step:{user_id if user_id is not None else '(none)'}"
 
 
 def is_code_attempt() -> bool:
@@ -126,7 +137,7 @@ def second_step_page(user: User, data: dict):
 
 def _set_up_page(user: User, data: dict):
     form = SetUpForm()
-    secret = data["secret"]
+    secret = two_step.set_up_secret(user, data["set_up_reference"])
     if form.validate_on_submit():
         codes = two_step.set_up(user, secret, form.code.data)
         if codes is not None:

@@ -188,7 +188,8 @@ def download_certificate(module_id: str):
 @requires(Permission.TAKE_TRAINING)
 def export_csv():
     record = _record_of(current_user)
-    return _attachment(exports.record_csv(record), "text/csv; charset=utf-8", f"cpd-record{_year_suffix(record)}.csv")
+    # Werkzeug adds "; charset=utf-8" to a text/ type itself.
+    return _attachment(exports.record_csv(record), "text/csv", f"cpd-record{_year_suffix(record)}.csv")
 
 
 @bp.route("/statement.pdf")

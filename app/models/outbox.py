@@ -26,6 +26,10 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)
+    # The same text as the person's subject access download shows it: other people's names (who
+    # invited them, who assigned training) and sign-in links left out. Written with `body_text`,
+    # because only then is it known which words name someone else; None for email written before.
+    body_text_for_subject_access: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,18 +1,28 @@
 """Your account: two-step sign-in (set up, new recovery codes, turn off) and downloading your own data."""
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.auth.two_step import CODE_FAILED, SetUpForm
-from app.extensions import db
+from app.auth.two_step import CODE_FAILED, PER_ACCOUNT_SCOPE, SetUpForm, person_key
+from app.extensions import db, limiter
 from app.people import account_bp as bp
 from app.people.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
 from app.permissions import Permission, current_context, requires
 from app.services import data_protection, record_sharing, two_step
 
-# Where the key being set up waits (in the signed session) until the person proves their app has it.
-PENDING_SET_UP = "two_step_set_up"
+# The reference to the key being set up (two_step.set_up_secret), kept in the session until the
+# person proves their app has the key; the readable session cookie never holds the key itself.
+PENDING_SET_UP = "two_step_set_up_reference"
+
+
+# A current code proves these changes, so its guesses count with those made while signing in.
+limit_code_attempts = limiter.shared_limit(
+    lambda: current_app.config["TWO_STEP_RATE_LIMIT"],
+    PER_ACCOUNT_SCOPE,
+    methods=["POST"],
+    key_func=lambda: person_key(current_user.id if current_user.is_authenticated else None),
+)
 
 
 def _keeps_a_record() -> bool:
@@ -53,8 +63,9 @@ def set_up_two_step():
     if current_user.has_two_step:
         return render_template("people/two_step_already_on.html")
     # The same key until it is proved, so that reloading the page does not undo a scan.
-    secret = session.get(PENDING_SET_UP) or two_step.new_secret()
-    session[PENDING_SET_UP] = secret
+    reference = session.get(PENDING_SET_UP) or two_step.new_set_up_reference()
+    session[PENDING_SET_UP] = reference
+    secret = two_step.set_up_secret(current_user, reference)
     form = SetUpForm()
     if form.validate_on_submit():
         codes = two_step.set_up(current_user, secret, form.code.data)
@@ -77,6 +88,7 @@ def set_up_two_step():
 
 
 @bp.route("/two-step-sign-in/recovery-codes", methods=["POST"])
+@limit_code_attempts
 @requires()
 def replace_recovery_codes():
     if not current_user.has_two_step:
@@ -95,6 +107,7 @@ def replace_recovery_codes():
 
 
 @bp.route("/two-step-sign-in/turn-off", methods=["POST"])
+@limit_code_attempts
 @requires()
 def turn_off_two_step():
     if not current_user.has_two_step:

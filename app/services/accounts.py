@@ -137,7 +137,7 @@ def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=inviter.name if inviter else school.name,
+        inviter=email.AnotherPerson(inviter.name) if inviter else school.name,
         sign_in_link=public_url("auth.sign_in"),
     )
 

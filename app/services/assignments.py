@@ -86,7 +86,7 @@ def assign_training(
                 school_id=school.id,
                 name=person.name,
                 school=school.name,
-                assigner=assigned_by.name,
+                assigner=email.AnotherPerson(assigned_by.name),
                 titles=[catalogue.modules[m].title for m in new_modules],
                 due_on=due_on,
                 note=note,

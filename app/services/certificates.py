@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LedgerEntry, School, User
+from app.routing import LARGEST_ID
 from app.services import ledger
 from app.services.cpd_record import CpdRecord, RecordEntry, duration_text, local_date
 from app.services.exports import render_pdf
@@ -56,11 +57,14 @@ def code_for(entry: LedgerEntry) -> str:
 
 
 def _parse(code: str) -> tuple[int, str] | None:
-    """The entry id and MAC from a code as typed: case, spaces and the grouping dashes do not matter."""
-    cleaned = re.sub(r"\s+", "", code or "").upper()
-    entry_id, _, rest = cleaned.partition("-")
-    match = CODE_PATTERN.match(f"{entry_id}-{rest.replace('-', '')}")
-    if match is None:
+    """The entry id and MAC from a code as typed: case, spaces and dashes do not matter.
+
+    The MAC is always the last MAC_LENGTH characters, so the id is whatever comes before them, with
+    or without a dash or a space between, or none at all.
+    """
+    cleaned = re.sub(r"[\s\-\u2010-\u2015\u2212]+", "", code or "").upper()
+    match = CODE_PATTERN.match(f"{cleaned[:-MAC_LENGTH]}-{cleaned[-MAC_LENGTH:]}")
+    if match is None or int(match.group(1)) > LARGEST_ID:
         return None
     return int(match.group(1)), match.group(2)
 

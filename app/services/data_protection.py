@@ -33,6 +33,7 @@ import json
 import re
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -67,19 +68,37 @@ DENIED_COLUMNS: dict[tuple[str, str], str] = {
     ("account_token", "token_hash"): "a hash of an emailed sign-in link: a secret",
     ("recovery_code", "code_hash"): "a hash of a two-step recovery code: a secret",
     ("staff_import", "csv_text"): "an uploaded staff file: other people's details",
+    ("evidence_file", "storage_path"): "where the file is kept on the server: of no use to the person",
+    ("outbox_message", "body_text_for_subject_access"): "exported as body_text (EXPORTED_FROM)",
 }
+# Columns exported with the value of another column of the same row: an email's text as the
+# person's copy of it, with other people's names left out. Which words name someone else is known
+# only when the email is written (email.queue_email), so the copy is written then; an email
+# written before such copies were kept has none, and its text is left out.
+EXPORTED_FROM: dict[str, dict[str, str]] = {
+    "outbox_message": {"body_text": "body_text_for_subject_access"},
+}
+EXPORTED_FROM_MISSING = "(The text of this email is left out: it may name other people.)\n"
 # Columns whose names look like secrets but are not, with the reason.
 NOT_SECRET: dict[tuple[str, str], str] = {
     ("ledger_entry", "entry_hash"): "the ledger chain's own hash of the entry: proves it was not changed",
     ("ledger_entry", "previous_hash"): "the ledger chain's link to the entry before",
 }
 SECRET_LOOKING = re.compile(r"(hash|secret|token|password)", re.IGNORECASE)
-# Text that can carry a secret inside it, with the pattern that finds it: an email's invitation or
-# password reset link signs its holder in until it is used or expires, so its token is left out.
-SECRETS_IN_TEXT: dict[tuple[str, str], re.Pattern[str]] = {
-    ("outbox_message", "body_text"): re.compile(r"(/(?:set|reset)-password/)[A-Za-z0-9_-]+"),
+# An invitation's or a password reset's link signs in whoever holds it until it is used or expires.
+SIGN_IN_LINK = re.compile(r"\S*/(?:set|reset)-password/[A-Za-z0-9_-]+")
+SIGN_IN_LINK_REMOVED = "[link removed: it signs in whoever holds it]"
+
+
+def without_sign_in_links(text: str) -> str:
+    """The text with every sign-in link replaced by a note: for any copy of an email shown or downloaded."""
+    return SIGN_IN_LINK.sub(SIGN_IN_LINK_REMOVED, text)
+
+
+# Text that can carry a secret inside it, with what takes it out.
+SECRETS_IN_TEXT: dict[tuple[str, str], Callable[[str], str]] = {
+    ("outbox_message", "body_text"): without_sign_in_links,
 }
-SIGN_IN_LINK_REPLACEMENT = r"\1(left out of this download)"
 
 # Tables whose rows belong to the person named in a column other than `user_id`.
 OWNER_COLUMNS: dict[str, str] = {
@@ -336,9 +355,11 @@ def _rows(table: Table, where, school: School | None) -> list[dict[str, Any]]:
     rows = []
     for full in db.session.execute(query).mappings():
         row = {column.name: _plain(full[column.name]) for column in columns}
-        for name, pattern in secrets_in_text.items():
+        for name, source in EXPORTED_FROM.get(table.name, {}).items():
+            row[name] = full[source] if full[source] is not None else EXPORTED_FROM_MISSING
+        for name, take_out in secrets_in_text.items():
             if isinstance(row[name], str):
-                row[name] = pattern.sub(SIGN_IN_LINK_REPLACEMENT, row[name])
+                row[name] = take_out(row[name])
         rows.append(row)
     return rows
 
@@ -515,7 +536,9 @@ def erase_person(user: User, *, actor: User | None, school: School | None, today
     # Unsent email to them is not sent; sent email keeps its kind and date, not its words.
     db.session.execute(delete(OutboxMessage).where(about_them, OutboxMessage.sent_at.is_(None)))
     db.session.execute(
-        update(OutboxMessage).where(about_them).values(to_address=pseudonym_email, body_text=ERASED_MESSAGE)
+        update(OutboxMessage)
+        .where(about_them)
+        .values(to_address=pseudonym_email, body_text=ERASED_MESSAGE, body_text_for_subject_access=ERASED_MESSAGE)
     )
     # A staff file waiting to be applied may list them; it is dropped rather than edited.
     db.session.execute(

@@ -1,27 +1,53 @@
 """Email through an outbox: a message is a row written with the change that caused it, then sent.
 
+A request never sends email itself: once its response has gone, each web process's background
+sender sends what the request committed (or, with MAIL_DELIVER_IN_REQUEST off, a worker does).
 Sending claims rows one at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so any number of
 workers can drain the outbox together; a failure leaves the row for a later retry with back-off.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
 import smtplib
+import threading
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import current_app, g, has_app_context, render_template
+from flask import Flask, Response, current_app, g, has_app_context, render_template
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
+from app.services.data_protection import without_sign_in_links
 
 log = logging.getLogger("send_ready.email")
 
 MAX_BACKOFF = timedelta(hours=6)
+
+
+class AnotherPerson(str):
+    """A name in an email that is not the recipient's (who invited them, who assigned the training).
+
+    Pass it to `queue_email` wrapped in this: the email is sent with the name, and the person's
+    subject access copy of it has ANOTHER_PERSON instead, since a download of their data holds
+    nothing about anyone else.
+    """
+
+
+ANOTHER_PERSON = "[another person]"
+
+
+def _render(template: str, context: dict) -> tuple[str, str]:
+    rendered = render_template(f"email/{template}.txt", **context)
+    subject, _, body = rendered.partition("\n")
+    return subject.strip(), body.strip() + "\n"
 
 
 def queue_email(
@@ -31,17 +57,21 @@ def queue_email(
 
     `school_id` is the school the message is sent for, or None for the person's own account (a
     password reset): every caller says which, because a school's subject access download holds only
-    the email sent for that school.
+    the email sent for that school. Other people's names in `context` are wrapped in AnotherPerson.
     """
-    rendered = render_template(f"email/{template}.txt", **context)
-    subject, _, body = rendered.partition("\n")
+    subject, body = _render(template, context)
+    anonymous = {key: ANOTHER_PERSON if isinstance(value, AnotherPerson) else value for key, value in context.items()}
+    subject_for_subject_access, body_for_subject_access = _render(template, anonymous)
+    if subject_for_subject_access != subject:
+        raise ValueError(f"the subject of email/{template}.txt names another person; only its text may")
     message = OutboxMessage(
         kind=kind,
         user_id=user_id,
         school_id=school_id,
         to_address=to,
-        subject=subject.strip(),
-        body_text=body.strip() + "\n",
+        subject=subject,
+        body_text=body,
+        body_text_for_subject_access=without_sign_in_links(body_for_subject_access),
     )
     db.session.add(message)
     db.session.flush()
@@ -124,20 +154,81 @@ def deliver_pending(*, limit: int = 100, only_ids: list[int] | None = None) -> t
     return sent, failed
 
 
-def deliver_queued_after_commit() -> None:
-    """Best-effort delivery of the messages this request committed.
+class BackgroundSender:
+    """A thread in each web process that sends the email a request committed, once its response has gone.
 
-    Only committed rows are sent, so a request that failed never emails. The outbox row is already
-    durable; if sending fails or the process dies, the worker sends it later.
+    A request never waits for SMTP: its response is sent first, then the ids of the messages it
+    committed are handed to this thread. So how long a request takes says nothing about whether it
+    wrote an email (a password reset for an address with an account, or for one without), and a slow
+    mail server holds up no one, not even the next request to the same worker. The outbox row is the
+    record, written in the request's transaction: if sending fails, or the process ends first, it
+    stays there for `flask outbox work` (or `flask outbox send`) to send.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._work: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def hand_over(self, app: Flask, ids: list[int]) -> None:
+        """Send these committed messages soon, in the background."""
+        with self._lock:
+            # Started on first use, so in each gunicorn worker after it forks, and again if it died.
+            if self._work is None or self._pid != os.getpid() or not (self._thread and self._thread.is_alive()):
+                self._work = queue.Queue()
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._send_forever, args=(self._work,), daemon=True)
+                self._thread.name = "send-ready-email"
+                self._thread.start()
+            self._work.put((app, ids))
+
+    @staticmethod
+    def _send_forever(work: queue.Queue) -> None:
+        while True:
+            app, ids = work.get()
+            try:
+                with app.app_context():
+                    try:
+                        deliver_pending(limit=len(ids), only_ids=ids)
+                    except Exception:
+                        db.session.rollback()
+                        log.exception("Sending a request's email failed; the outbox keeps it for the worker")
+            finally:
+                work.task_done()
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until every message handed over has been tried. False if that took longer than `timeout`."""
+        work = self._work
+        if work is None or self._pid != os.getpid():
+            return True
+        deadline = time.monotonic() + timeout
+        with work.all_tasks_done:
+            while work.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                work.all_tasks_done.wait(remaining)
+        return True
+
+
+background_sender = BackgroundSender()
+# A worker that is stopping (gunicorn restarts them) first finishes what it was handed, for a while.
+atexit.register(background_sender.wait_until_idle, 10.0)
+
+
+def send_committed_email_after_response(response: Response) -> Response:
+    """Hand the messages this request committed to the background sender once the response has gone.
+
+    Only committed rows are sent, so a request that failed never emails. With MAIL_DELIVER_IN_REQUEST
+    off, a worker running `flask outbox work` sends everything instead.
     """
     ids = g.pop("committed_email_ids", None)
-    if not ids or not current_app.config["MAIL_DELIVER_IN_REQUEST"]:
-        return
-    try:
-        deliver_pending(limit=len(ids), only_ids=ids)
-    except Exception:
-        db.session.rollback()
-        log.exception("Sending this request's email failed; the outbox keeps it for the worker")
+    if ids and current_app.config["MAIL_DELIVER_IN_REQUEST"]:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        # Runs when the server closes the response, after its last byte was written.
+        response.call_on_close(lambda: background_sender.hand_over(app, ids))
+    return response
 
 
 def messages_for(user_id: int, limit: int = 100) -> list[OutboxMessage]:

@@ -149,7 +149,7 @@ def send_invitation(invitation: MembershipInvitation, *, inviter: User | None) -
         "name": user.name,
         "school": school.name,
         "role": invitation.role.label,
-        "inviter": inviter.name if inviter else school.name,
+        "inviter": email.AnotherPerson(inviter.name) if inviter else school.name,
     }
     if not user.has_password:
         send_password_link(user, school=school, role=invitation.role, inviter=inviter)
@@ -174,7 +174,7 @@ def send_password_link(user: User, *, school: School, role: Role, inviter: User 
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=inviter.name if inviter else school.name,
+        inviter=email.AnotherPerson(inviter.name) if inviter else school.name,
         link=public_url("auth.set_password", token=raw),
         days=current_app.config["INVITATION_VALID_FOR"].days,
     )

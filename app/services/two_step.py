@@ -7,7 +7,9 @@ admins, local authority officers) when TWO_STEP_REQUIRED_FOR_LEADERS is on; anyo
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -62,6 +64,33 @@ def second_step(user: User) -> str | None:
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+# Part of the key: a value worked out for any other purpose from the same SECRET_KEY never matches.
+SET_UP_KEY_PURPOSE = b"send-ready two-step set-up key v1"
+
+
+def new_set_up_reference() -> str:
+    """A random reference to the key offered during set-up: what the session keeps instead of the key."""
+    return secrets.token_urlsafe(16)
+
+
+def set_up_secret(user: User, reference: str) -> str:
+    """The authenticator key offered to the person while they set up two-step sign-in.
+
+    The session is a signed cookie that anyone holding it can read, so it keeps only a random
+    reference; the key is worked out from it here, on the server: HMAC-SHA256 over the person's id and
+    the reference, keyed with HMAC-SHA256(SECRET_KEY, SET_UP_KEY_PURPOSE) so that key serves this one
+    purpose. The same reference gives the same key (reloading the page does not undo a scan), and
+    without SECRET_KEY the reference says nothing about it. The key is stored with the account only
+    once a code proves the person's app has it (`set_up`).
+    """
+    secret_key = current_app.config["SECRET_KEY"]
+    secret_bytes = secret_key.encode("utf-8") if isinstance(secret_key, str) else bytes(secret_key)
+    purpose_key = hmac.new(secret_bytes, SET_UP_KEY_PURPOSE, hashlib.sha256).digest()
+    digest = hmac.new(purpose_key, f"{user.id}:{reference}".encode(), hashlib.sha256).digest()
+    # 160 bits, as RFC 4226 recommends and authenticator apps expect: 32 base32 characters.
+    return base64.b32encode(digest[:20]).decode("ascii")
 
 
 def readable_secret(secret: str) -> str:
