@@ -1,1 +1,0 @@
-"""The domain: every query and write the views need. Services flush; the request commits."""
