@@ -13,7 +13,7 @@ from app.config import load_config
 from app.content.loader import load_catalogue
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.proxies import trust_proxies
-from app.routing import DatabaseIntegerConverter
+from app.web.routing import DatabaseIntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,27 +59,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     # A guessed or stolen cookie from before a sign-out is refused, not refreshed.
     login_manager.session_protection = "basic"
 
-    from app import (
-        models,  # noqa: F401  (every model registered before anything queries)
-        sessions,
-    )
-    from app.api import bp as api_bp
-    from app.assess import bp as assess_bp
-    from app.auth import bp as auth_bp
-    from app.cpd import bp as cpd_bp
-    from app.cpd import certificates_bp
-    from app.errors import register_error_handlers
-    from app.la import bp as la_bp
-    from app.leaders import bp as leaders_bp
-    from app.learn import bp as learn_bp
-    from app.main import bp as main_bp
-    from app.people import account_bp, invitations_bp
-    from app.people import bp as people_bp
-    from app.quiz import bp as quiz_bp
-    from app.security import add_security_headers
-    from app.services import training_revisions  # noqa: F401  (its listeners keep schools' revisions current)
-    from app.services.email import send_committed_email_after_response
-    from app.templating import register_template_helpers
+    from app import schema  # noqa: F401  (every model registered before anything queries)
+    from app.leadership import revisions  # noqa: F401  (its listeners keep schools' revisions current)
+    from app.platform.email import send_committed_email_after_response
+    from app.web import sessions
+    from app.web.admin import account_bp, invitations_bp
+    from app.web.admin import bp as people_bp
+    from app.web.api import bp as api_bp
+    from app.web.assess import bp as assess_bp
+    from app.web.auth import bp as auth_bp
+    from app.web.cpd import bp as cpd_bp
+    from app.web.cpd import certificates_bp
+    from app.web.errors import register_error_handlers
+    from app.web.la import bp as la_bp
+    from app.web.leaders import bp as leaders_bp
+    from app.web.learn import bp as learn_bp
+    from app.web.main import bp as main_bp
+    from app.web.quiz import bp as quiz_bp
+    from app.web.security import add_security_headers
+    from app.web.templating import register_template_helpers
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)

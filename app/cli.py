@@ -29,7 +29,7 @@ def register_commands(app: Flask) -> None:
         """Send statements not yet sent to the learning record store at LRS_URL. Safe to repeat."""
         from datetime import timedelta
 
-        from app.services import xapi
+        from app.records import xapi
 
         if not app.config.get("LRS_URL"):
             click.echo("LRS_URL is not set: no learning record store to send to, nothing sent.")
@@ -77,7 +77,7 @@ def register_commands(app: Flask) -> None:
     @ledger_cli.command("verify")
     def ledger_verify():
         """Check every person's hash chain; name the first broken link of each broken chain."""
-        from app.services.ledger import verify_all
+        from app.records.ledger import verify_all
 
         people, entries, broken = verify_all()
         if not broken:
@@ -91,7 +91,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--limit", default=500, show_default=True, help="Most messages to send in this run.")
     def outbox_send(limit: int):
         """Send what is due once, then stop."""
-        from app.services.email import deliver_pending
+        from app.platform.email import deliver_pending
 
         sent, failed = deliver_pending(limit=limit)
         click.echo(f"Sent {sent}, failed {failed} (failed messages stay in the outbox and are retried).")
@@ -100,7 +100,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between looks at the outbox.")
     def outbox_work(interval: float):
         """Keep sending as messages arrive. Any number of workers can run at once."""
-        from app.services.email import deliver_pending
+        from app.platform.email import deliver_pending
 
         click.echo("Outbox worker started; Ctrl+C stops it.")
         while True:
@@ -112,7 +112,7 @@ def register_commands(app: Flask) -> None:
     @click.argument("email")
     def users_deactivate(email: str):
         """Disable an account and end all of its sessions."""
-        from app.services import accounts
+        from app.people import accounts
 
         user = accounts.find_user_by_email(email)
         if user is None:
@@ -125,7 +125,7 @@ def register_commands(app: Flask) -> None:
     @click.argument("email")
     def users_reset_two_step(email: str):
         """Turn off two-step sign-in for someone who lost their phone and recovery codes."""
-        from app.services import accounts, two_step
+        from app.people import accounts, two_step
 
         user = accounts.find_user_by_email(email)
         if user is None:
@@ -143,7 +143,7 @@ def register_commands(app: Flask) -> None:
         from sqlalchemy import select
 
         from app.models import School
-        from app.services import staff_import
+        from app.people import staff_file, staff_import
 
         school = db.session.scalars(select(School).where(School.urn == urn.strip())).first()
         if school is None:
@@ -153,7 +153,7 @@ def register_commands(app: Flask) -> None:
             click.echo(f"PROBLEM {message}", err=True)
         if not plan.is_clean:
             raise SystemExit(f"Nothing imported into {school.name}: {plan.problem_count} problem(s) in the file.")
-        outcome = staff_import.Outcome
+        outcome = staff_file.Outcome
         summary = (
             f"{plan.count(outcome.INVITE)} to invite, {plan.count(outcome.ADD_ROLE)} roles added, "
             f"{plan.count(outcome.CHANGE)} start dates changed, {plan.count(outcome.SKIP)} rows already up to date"
@@ -170,7 +170,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="List what would be erased or removed; change nothing.")
     def apply_retention_command(dry_run: bool):
         """Erase leavers' personal details once every school's retention period has passed."""
-        from app.services.data_protection import apply_retention
+        from app.people.erasure import apply_retention
 
         result = apply_retention(dry_run=dry_run)
         if dry_run:
@@ -184,7 +184,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Act as if it were this date.")
     def send_reminders_command(today):
         """Email people whose training is due soon or overdue, and headteachers' weekly digest. Safe to repeat."""
-        from app.services.reminders import send_reminders
+        from app.learning.reminders import send_reminders
 
         run = send_reminders(app.extensions["catalogue"], today.date() if today else None)
         click.echo(
@@ -195,7 +195,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--reset-passwords", is_flag=True, help="Give every demo account a new password and print it.")
     def demo(reset_passwords: bool):
         """Create a demo local authority, two schools and an account for every role. Safe to run twice."""
-        from app.services.demo import load_demo_data
+        from app.demo.seed import load_demo_data
 
         result = load_demo_data(reset_passwords=reset_passwords)
         db.session.commit()

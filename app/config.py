@@ -98,8 +98,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LRS_URL": (os.environ.get("LRS_URL") or "").strip() or None,
         "LRS_USERNAME": os.environ.get("LRS_USERNAME", ""),
         "LRS_PASSWORD": os.environ.get("LRS_PASSWORD", ""),
-        # How many schools' worked-out training dashboards each server process keeps (app/services/
-        # training_snapshots.py); 0 works every one out on every visit.
+        # How many schools' worked-out training dashboards each server process keeps
+        # (app/leadership/snapshots.py); 0 works every one out on every visit.
         "TRAINING_SNAPSHOT_CACHE_SIZE": int(os.environ.get("TRAINING_SNAPSHOT_CACHE_SIZE", "256")),
         # Work each kept dashboard out again and fail loudly if it differs (the tests switch this on).
         "TRAINING_SNAPSHOT_VERIFY": _flag("TRAINING_SNAPSHOT_VERIFY", False),

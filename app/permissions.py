@@ -19,7 +19,8 @@ from flask import abort, g, session
 from flask_login import current_user
 
 from app.extensions import login_manager
-from app.models import SCHOOL_ROLES, Membership, Organisation, Role, School, User
+from app.models import GOVERNOR_ROLES, SCHOOL_ROLES, Membership, Organisation, Role, School
+from app.self_assessment.models import User
 
 
 class Permission(enum.StrEnum):
@@ -161,9 +162,6 @@ class Office(enum.StrEnum):
     CHAIR_OF_GOVERNORS = "chair_of_governors"
 
 
-# Governor roles whose membership can carry an office.
-_BOARD_ROLES = frozenset({Role.GOVERNOR, Role.SEND_GOVERNOR})
-
 # What an office adds to the roles its holder has at that school. The chair leads the board's own
 # self-assessment, and only that set: ROUND_OPENERS names the office for governance alone.
 OFFICE_PERMISSIONS: dict[Office, frozenset[Permission]] = {
@@ -247,7 +245,7 @@ def contexts_for(memberships: list[Membership], today: date) -> list[Context]:
             key = f"organisation:{membership.organisation_id}"
             entry = grouped.setdefault(key, (None, membership.organisation, set(), set()))
         entry[2].add(membership.role)
-        if membership.role in _BOARD_ROLES and membership.is_chair:
+        if membership.role in GOVERNOR_ROLES and membership.is_chair:
             entry[3].add(Office.CHAIR_OF_GOVERNORS)
     contexts = [
         Context(key, school, org, frozenset(roles), frozenset(offices))

@@ -208,10 +208,10 @@ def _attempt_in_progress(user_id: int, content: dict[str, Any]) -> int:
     """The person's quiz attempt in progress at the content's module, started if there is none."""
     from app.content import catalogue
     from app.extensions import db
-    from app.services import quizzes
+    from app.quizzes import attempts
 
     module = catalogue().modules[content["module_id"]]
-    attempt, _ = quizzes.start_or_resume(catalogue=catalogue(), user_id=user_id, school_id=None, module=module)
+    attempt, _ = attempts.start_or_resume(catalogue=catalogue(), user_id=user_id, school_id=None, module=module)
     db.session.commit()
     return attempt.id
 
@@ -241,8 +241,9 @@ def _round_led_by(lead_id: int, school_id: int, set_id: str) -> int:
 
     from app.content import catalogue
     from app.extensions import db
-    from app.models import Role, School, SelfAssessmentRound, User
-    from app.services import self_assessment
+    from app.models import Role, School
+    from app.self_assessment import rounds
+    from app.self_assessment.models import SelfAssessmentRound, User
 
     key = f"access-table-{lead_id}-{set_id}"
     found = db.session.scalars(
@@ -252,13 +253,13 @@ def _round_led_by(lead_id: int, school_id: int, set_id: str) -> int:
     ).first()
     if found is not None:
         return found
-    round_ = self_assessment.open_round(
+    round_ = rounds.open_round(
         school=db.session.get(School, school_id),
         lead=db.session.get(User, lead_id),
         lead_roles=frozenset(Role),
         question_set=catalogue().key_question_sets[set_id],
         closes_on=date.today() + timedelta(days=30),
-        invited_roles=list(self_assessment.INVITABLE_ROLES),
+        invited_roles=list(rounds.INVITABLE_ROLES),
         request_key=key,
     )
     db.session.commit()
@@ -274,7 +275,8 @@ def _seeded_round_of(person) -> int:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import Membership, User
+    from app.models import Membership
+    from app.self_assessment.models import User
 
     school_id = _school_of(person)
     pending = db.session.scalars(
@@ -347,7 +349,7 @@ def _invitation_at(school_id: int) -> int:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import User
+    from app.self_assessment.models import User
 
     email = f"invitee-{school_id}@invited.example.org"
     user_id = db.session.scalars(select(User.id).where(User.email == email)).first()
@@ -440,24 +442,24 @@ def seeded_external_cpd(user_id: int, school_id: int | None = None) -> int:
 
     from app.extensions import db
     from app.models import EvidenceMediaType
-    from app.services import cpd_record
+    from app.records import evidence_files, external_cpd, terms, writing
 
     if not _seeded_evidence_dir:
         _seeded_evidence_dir.append(tempfile.mkdtemp(prefix="send-ready-seeded-evidence-"))
         atexit.register(shutil.rmtree, _seeded_evidence_dir[0], True)
     current_app.config["EVIDENCE_DIR"] = _seeded_evidence_dir[0]
     school_id = school_id or _school_id_of_user(user_id)
-    entry = cpd_record.record_external_cpd(
+    entry = writing.record_external_cpd(
         user_id=user_id,
         school_id=school_id,
-        details=cpd_record.ExternalCpdDetails(
+        details=external_cpd.ExternalCpdDetails(
             title="Seeded autism awareness course",
             provider="Seeded provider",
             activity_date=date(2025, 10, 1),
             minutes=90,
-            category=cpd_record.Category.COURSE,
+            category=terms.Category.COURSE,
         ),
-        evidence=cpd_record.EvidenceUpload(b"%PDF-1.4 seeded evidence", EvidenceMediaType.PDF, "seeded.pdf"),
+        evidence=evidence_files.EvidenceUpload(b"%PDF-1.4 seeded evidence", EvidenceMediaType.PDF, "seeded.pdf"),
         once_key=f"seeded-by-the-access-table-{school_id}",
     )
     db.session.commit()
@@ -469,7 +471,7 @@ def seeded_module_completion(user_id: int, module_id: str, school_id: int | None
     recorded as the curriculum records it (once)."""
     from app.content import catalogue
     from app.extensions import db
-    from app.services import ledger
+    from app.records import ledger
 
     module = catalogue().modules[module_id]
     school_id = school_id or _school_id_of_user(user_id)

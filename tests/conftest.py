@@ -21,9 +21,10 @@ from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db, limiter
-from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
-from app.services import email
-from app.services.passwords import hash_password
+from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase
+from app.people.passwords import hash_password
+from app.platform import email
+from app.self_assessment.models import User
 from tests.page_checks import assert_good_page
 
 PASSWORD = "correct horse battery staple"
@@ -415,7 +416,7 @@ def _seed_people_of_both(schools: dict[str, SeededSchool]) -> dict[str, SeededSc
     commuter and a sharer who work at both, with CPD each school recorded and decided for them."""
     from app.models import MembershipInvitation, RecordSharing
     from app.models.base import utcnow
-    from app.services import cpd_record
+    from app.records import external_cpd, reading, terms, writing
 
     a, b = schools["A"], schools["B"]
     both = {}
@@ -443,15 +444,15 @@ def _seed_people_of_both(schools: dict[str, SeededSchool]) -> dict[str, SeededSc
             )
         )
         for name, title in (("commuter", f"{school.name.split()[0]} commuter course"), ("sharer", "Shared course")):
-            entry = cpd_record.record_external_cpd(
+            entry = writing.record_external_cpd(
                 user_id=both[name].id,
                 school_id=school.id,
-                details=cpd_record.ExternalCpdDetails(
+                details=external_cpd.ExternalCpdDetails(
                     title=title,
                     provider="A provider",
                     activity_date=date(2025, 10, 1),
                     minutes=60,
-                    category=cpd_record.Category.COURSE,
+                    category=terms.Category.COURSE,
                 ),
                 evidence=None,
                 once_key=f"seeded-{name}-{school.letter}",
@@ -459,13 +460,13 @@ def _seed_people_of_both(schools: dict[str, SeededSchool]) -> dict[str, SeededSc
             if name == "sharer":
                 # Decided by the school's headteacher, whose name the other school must not see.
                 sharer = db.session.get(User, both[name].id)
-                cpd_record.review_external_cpd(
+                writing.review_external_cpd(
                     reviewer_id=school.people["headteacher"].id,
                     school=db.session.get(School, school.id),
-                    record=cpd_record.build_record(sharer),
+                    record=reading.build_record(sharer),
                     entry_id=entry.id,
                     seen_version_id=entry.id,
-                    decision=cpd_record.ReviewDecision.VERIFY,
+                    decision=terms.ReviewDecision.VERIFY,
                     comment="",
                     once_key=f"seeded-verify-{school.letter}",
                 )

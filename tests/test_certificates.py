@@ -11,9 +11,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.extensions import db
+from app.learning import module_progress
 from app.models import LedgerEntry, ModuleProgress, Role
-from app.services import certificates, cpd_record, learning, ledger
-from app.services.ledger import EntryKind, verify_person
+from app.records import certificates, cpd, ledger, reading
+from app.records.ledger import EntryKind, verify_person
 from tests.conftest import csrf_token_from, sign_in
 
 MODULE = "send-essentials"
@@ -36,7 +37,9 @@ def complete(app, user, school, module_id=MODULE) -> LedgerEntry:
     module = app.extensions["catalogue"].modules[module_id]
     progress = ModuleProgress(user_id=user.id, module_id=module.id, reading_version=module.version, pages_read=[])
     db.session.add(progress)
-    entry = learning.record_module_completion(user_id=user.id, school_id=school.id, module=module, progress=progress)
+    entry = module_progress.record_module_completion(
+        user_id=user.id, school_id=school.id, module=module, progress=progress
+    )
     db.session.commit()
     return entry
 
@@ -167,8 +170,8 @@ def test_a_leader_voids_a_certificate_and_its_code_stops_checking(app, ta, schoo
 
     assert client.get(f"/verify/{code}").status_code == 404
     assert "This certificate is not valid" in client.get(f"/verify/{code}").get_data(as_text=True)
-    record = cpd_record.build_record(person)
-    assert record.find(entry.id).status is cpd_record.CERTIFICATE_VOIDED and record.total_minutes == 0
+    record = reading.build_record(person)
+    assert record.find(entry.id).status is cpd.CERTIFICATE_VOIDED and record.total_minutes == 0
     own = html.unescape(ta_client.get("/cpd/").get_data(as_text=True))
     assert "Certificate voided" in own and reason in own and "Download certificate" not in own
     assert ta_client.get(f"/cpd/certificates/{MODULE}").status_code == 302
@@ -180,7 +183,7 @@ def test_completing_again_after_a_void_gives_a_new_certificate(app, ta, school, 
     first = complete(app, person, school)
     head = make_person(school, Role.HEADTEACHER)
     certificates.void_certificate(
-        leader_id=head.id, school=school, record=cpd_record.build_record(person), completion_id=first.id, reason="x"
+        leader_id=head.id, school=school, record=reading.build_record(person), completion_id=first.id, reason="x"
     )
     db.session.commit()
     # A new version of the module, completed again (as the curriculum records it): a new certificate.

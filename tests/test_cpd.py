@@ -13,11 +13,13 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, text
 
+from app.demo.seed import load_demo_data
 from app.extensions import db
-from app.models import EvidenceFile, LedgerEntry, ModuleProgress, Role, School, User
-from app.services import cpd_record, learning, ledger
-from app.services.demo import load_demo_data
-from app.services.ledger import EntryKind, verify_person
+from app.learning import module_progress
+from app.models import EvidenceFile, LedgerEntry, ModuleProgress, Role, School
+from app.records import cpd, evidence_files, external_cpd, ledger, reading, terms, writing
+from app.records.ledger import EntryKind, verify_person
+from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -95,11 +97,13 @@ def entries_of(user_id: int, kind: str | None = None) -> list[LedgerEntry]:
 def complete_module(app, user, school, module_id=MODULE):
     """Complete the module as the curriculum does (the ledger entry and the progress row)."""
     module = app.extensions["catalogue"].modules[module_id]
-    progress = learning.progress_for(user.id, [module.id]).get(module.id)
+    progress = module_progress.progress_for(user.id, [module.id]).get(module.id)
     if progress is None:
         progress = ModuleProgress(user_id=user.id, module_id=module.id, reading_version=module.version, pages_read=[])
         db.session.add(progress)
-    entry = learning.record_module_completion(user_id=user.id, school_id=school.id, module=module, progress=progress)
+    entry = module_progress.record_module_completion(
+        user_id=user.id, school_id=school.id, module=module, progress=progress
+    )
     db.session.commit()
     return entry
 
@@ -153,7 +157,7 @@ def test_the_record_shows_modules_quizzes_and_kinds_it_does_not_know(app, teache
         recorded_at=datetime(2026, 1, 5, tzinfo=UTC),
         entry_hash="x",
     )
-    record = cpd_record.build_record(person, entries=[future], names={})
+    record = reading.build_record(person, entries=[future], names={})
     [entry] = record.entries
     assert (entry.title, entry.kind_label, entry.counted_minutes) == ("Badge awarded", "Badge awarded", 0)
 
@@ -338,20 +342,20 @@ def test_a_retried_form_records_once(teacher):
 
 def test_the_service_refuses_what_the_form_refuses(app, teacher):
     _, person = teacher
-    details = cpd_record.ExternalCpdDetails(
+    details = external_cpd.ExternalCpdDetails(
         title="Course",
         provider="Provider",
         activity_date=date.today() + timedelta(days=1),
         minutes=60,
-        category=cpd_record.Category.COURSE,
+        category=terms.Category.COURSE,
     )
-    with pytest.raises(cpd_record.ExternalCpdRefused, match="today or in the past"):
-        cpd_record.record_external_cpd(user_id=person.id, school_id=None, details=details, evidence=None, once_key="k")
-    negative = cpd_record.ExternalCpdDetails(
-        title="Course", provider="P", activity_date=date(2025, 1, 1), minutes=-5, category=cpd_record.Category.COURSE
+    with pytest.raises(external_cpd.ExternalCpdRefused, match="today or in the past"):
+        writing.record_external_cpd(user_id=person.id, school_id=None, details=details, evidence=None, once_key="k")
+    negative = external_cpd.ExternalCpdDetails(
+        title="Course", provider="P", activity_date=date(2025, 1, 1), minutes=-5, category=terms.Category.COURSE
     )
-    with pytest.raises(cpd_record.ExternalCpdRefused, match="Hours"):
-        cpd_record.record_external_cpd(user_id=person.id, school_id=None, details=negative, evidence=None, once_key="k")
+    with pytest.raises(external_cpd.ExternalCpdRefused, match="Hours"):
+        writing.record_external_cpd(user_id=person.id, school_id=None, details=negative, evidence=None, once_key="k")
     assert entries_of(person.id) == []
 
 
@@ -359,11 +363,11 @@ def test_the_service_refuses_what_the_form_refuses(app, teacher):
     ("typed", "minutes"), [("1.5", 90), ("2", 120), ("0.75", 45), ("0.01", 1), ("1000", 60000), ("0", 0)]
 )
 def test_hours_become_whole_minutes(typed, minutes):
-    assert cpd_record.minutes_from_hours(typed) == minutes
+    assert terms.minutes_from_hours(typed) == minutes
 
 
 def test_minutes_read_back_as_hours():
-    assert [cpd_record.format_hours(m) for m in (90, 120, 45, 0, 1)] == ["1.5", "2", "0.75", "0", "0.02"]
+    assert [terms.format_hours(m) for m in (90, 120, 45, 0, 1)] == ["1.5", "2", "0.75", "0", "0.02"]
 
 
 # ---- the SENCO's qualification, verification and rejection ---------------------------------------
@@ -443,8 +447,8 @@ def test_a_rejection_needs_a_reason_and_stops_the_hours_counting(app, teacher, h
 
     form["comment"] = "This was a staff meeting, not training."
     assert head_client.post(url, data=form).status_code == 302
-    record = cpd_record.build_record(person)
-    assert record.find(entry.id).status is cpd_record.REJECTED
+    record = reading.build_record(person)
+    assert record.find(entry.id).status is cpd.REJECTED
     assert record.total_minutes == 0
     page = body(client.get("/cpd/"))
     assert "Rejected" in page and "This was a staff meeting, not training." in page
@@ -463,14 +467,14 @@ def test_a_leader_cannot_verify_their_own_cpd(head):
     assert response.status_code == 200
     assert entries_of(person.id, "entry_verified") == []
     assert "There is nothing to verify" in body(client.get("/cpd/reviews"))
-    with pytest.raises(cpd_record.CannotReviewOwn):
-        cpd_record.review_external_cpd(
+    with pytest.raises(writing.CannotReviewOwn):
+        writing.review_external_cpd(
             reviewer_id=person.id,
             school=None,
-            record=cpd_record.build_record(person),
+            record=reading.build_record(person),
             entry_id=entry.id,
             seen_version_id=entry.id,
-            decision=cpd_record.ReviewDecision.VERIFY,
+            decision=terms.ReviewDecision.VERIFY,
             comment="",
             once_key="k" * 20,
         )
@@ -511,9 +515,9 @@ def test_a_correction_is_a_new_entry_and_the_original_stays_visible(app, teacher
     assert correction.payload["evidence"] == original.payload["evidence"]
     assert db.session.get(LedgerEntry, original.id).payload["minutes"] == 180  # never changed
 
-    record = cpd_record.build_record(person)
-    assert record.find(original.id).status is cpd_record.CORRECTED
-    assert record.find(correction.id).status is cpd_record.AWAITING_VERIFICATION  # verified details changed
+    record = reading.build_record(person)
+    assert record.find(original.id).status is cpd.CORRECTED
+    assert record.find(correction.id).status is cpd.AWAITING_VERIFICATION  # verified details changed
     assert record.total_minutes == 120
     page = body(client.get("/cpd/"))
     assert "Corrected" in page and f"Entry {original.sequence}: Autism awareness" in page
@@ -525,7 +529,7 @@ def test_a_correction_is_a_new_entry_and_the_original_stays_visible(app, teacher
     client.post(f"/cpd/entries/{correction.id}/correct", data=data, content_type="multipart/form-data")
     latest = entries_of(person.id, "entry_corrected")[-1]
     assert latest.payload["refers_to_entry"] == original.id and latest.payload["evidence"] is None
-    record = cpd_record.build_record(person)
+    record = reading.build_record(person)
     assert record.total_minutes == 150 and len(record.external_items) == 1
     assert verify_person(person.id) is None
 
@@ -570,11 +574,11 @@ def test_filters_and_totals_by_academic_year_and_category(app, teacher, school):
     add_external(client, title="Autumn course", activity_date=["1", "9", "2025"], hours="1.5", category="course")
     add_external(client, title="Autumn conference", activity_date=["20", "9", "2025"], hours="6", category="conference")
     complete_module(app, person, school)
-    record = cpd_record.build_record(person, today=date(2025, 12, 1))
+    record = reading.build_record(person, today=date(2025, 12, 1))
     module_minutes = app.extensions["catalogue"].modules[MODULE].minutes
     by_year = {total.key: total.minutes for total in record.totals_by_year()}
     assert by_year[2024] == 120
-    this_year = academic_year = cpd_record.academic_year_of(date.today())
+    this_year = academic_year = terms.academic_year_of(date.today())
     assert by_year[2025] == 90 + 360 + (module_minutes if this_year == 2025 else 0)
     categories = {total.key: total.minutes for total in record.totals_by_category(2025)}
     assert categories["course"] == 90 and categories["conference"] == 360 and "reading" not in categories
@@ -625,7 +629,7 @@ def test_a_swapped_evidence_file_is_not_served(teacher, evidence_dir):
 def test_erasing_a_persons_evidence_removes_the_files_and_keeps_the_chain(teacher, evidence_dir):
     client, person = teacher
     add_external(client, evidence=(io.BytesIO(PDF), "cert.pdf"))
-    assert cpd_record.delete_evidence_files(person.id) == 1
+    assert evidence_files.delete_evidence_files(person.id) == 1
     db.session.commit()
     assert not list(evidence_dir.rglob("*.pdf"))
     assert db.session.scalars(select(EvidenceFile)).all() == []
@@ -729,14 +733,14 @@ def test_pages_send_the_same_queries_for_a_long_record_and_a_big_school(app, sch
 
     def add_entries(person, count):
         for number in range(count):
-            details = cpd_record.ExternalCpdDetails(
+            details = external_cpd.ExternalCpdDetails(
                 title=f"Course {number}",
                 provider="Provider",
                 activity_date=date(2025, 10, 1 + number),
                 minutes=60,
-                category=cpd_record.Category.COURSE,
+                category=terms.Category.COURSE,
             )
-            entry = cpd_record.record_external_cpd(
+            entry = writing.record_external_cpd(
                 user_id=person.id, school_id=school.id, details=details, evidence=None, once_key=f"key-{number}-x" * 2
             )
             if number % 2:

@@ -15,24 +15,20 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import (
-    AccountToken,
-    AuditEvent,
+from app.learning import assignments
+from app.models import AccountToken, AuditEvent, Membership, OutboxMessage, RecoveryCode, Role, TokenPurpose
+from app.people import accounts, erasure, invitations, joining, subject_access, two_step
+from app.platform import audit
+from app.quizzes.models import QuizAnswer, QuizAttempt
+from app.records import ledger
+from app.records.ledger import EntryKind
+from app.self_assessment.models import (
     KeyQuestionReflection,
-    Membership,
-    OutboxMessage,
-    QuizAnswer,
-    QuizAttempt,
-    RecoveryCode,
-    Role,
     SelfAssessmentAnswer,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    TokenPurpose,
     User,
 )
-from app.services import accounts, assignments, data_protection, invitations, ledger, two_step
-from app.services.ledger import EntryKind
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
@@ -92,7 +88,7 @@ def give_a_full_record(person: User, school, recorder: User) -> None:
     db.session.add(
         OutboxMessage(kind="invitation", user_id=person.id, to_address=person.email, subject="Hello", body_text="Hi")
     )
-    data_protection.record_event("roles_changed", school_id=school.id, actor_id=recorder.id, subject_user_id=person.id)
+    audit.record_event("roles_changed", school_id=school.id, actor_id=recorder.id, subject_user_id=person.id)
     db.session.commit()
 
 
@@ -104,7 +100,7 @@ def test_every_table_that_links_to_a_person_is_in_the_export(make_school, make_p
     head = make_person(school, Role.HEADTEACHER)
     person = make_person(school, Role.TEACHER)
     give_a_full_record(person, school, head)
-    files = unzip(data_protection.export_person(person))
+    files = unzip(subject_access.export_person(person))
     tables = linked_tables()
     assert {"ledger_entry", "membership", "quiz_attempt", "outbox_message", "audit_event"} <= tables
     missing = sorted(table for table in tables if f"{table}.json" not in files or f"{table}.csv" not in files)
@@ -132,22 +128,22 @@ def test_secrets_are_never_exported(make_school, make_person):
         *db.session.scalars(select(AccountToken.token_hash)),
         *db.session.scalars(select(RecoveryCode.code_hash)),
     ]
-    everything = "".join(unzip(data_protection.export_person(stored)).values())
+    everything = "".join(unzip(subject_access.export_person(stored)).values())
     for secret in secrets_held:
         assert secret and secret not in everything
-    for table, column in data_protection.DENIED_COLUMNS:
+    for table, column in subject_access.DENIED_COLUMNS:
         assert column in db.metadata.tables[table].columns, f"the deny-list names {table}.{column}, which is gone"
-        assert column not in {c.name for c in data_protection.exported_columns(db.metadata.tables[table])}
+        assert column not in {c.name for c in subject_access.exported_columns(db.metadata.tables[table])}
 
 
 def test_columns_named_like_secrets_are_left_out_unless_cleared(make_school):
     for table in db.metadata.sorted_tables:
-        exported = {column.name for column in data_protection.exported_columns(table)}
+        exported = {column.name for column in subject_access.exported_columns(table)}
         for column in table.columns:
-            looks_secret = data_protection.SECRET_LOOKING.search(column.name)
-            if looks_secret and (table.name, column.name) not in data_protection.NOT_SECRET:
+            looks_secret = subject_access.SECRET_LOOKING.search(column.name)
+            if looks_secret and (table.name, column.name) not in subject_access.NOT_SECRET:
                 assert column.name not in exported, f"{table.name}.{column.name} looks like a secret"
-    assert "entry_hash" in {c.name for c in data_protection.exported_columns(db.metadata.tables["ledger_entry"])}
+    assert "entry_hash" in {c.name for c in subject_access.exported_columns(db.metadata.tables["ledger_entry"])}
 
 
 def test_nothing_about_anyone_else_is_exported(app, make_school, make_person):
@@ -164,11 +160,11 @@ def test_nothing_about_anyone_else_is_exported(app, make_school, make_person):
             user_id=teacher.id, school_id=school.id, role=Role.SENCO, started_on=date(2025, 1, 1), invited_by_id=head.id
         )
     )
-    data_protection.record_event("roles_changed", school_id=school.id, actor_id=head.id, subject_user_id=teacher.id)
-    data_protection.record_event("leaver_marked", school_id=school.id, actor_id=teacher.id, subject_user_id=head.id)
+    audit.record_event("roles_changed", school_id=school.id, actor_id=head.id, subject_user_id=teacher.id)
+    audit.record_event("leaver_marked", school_id=school.id, actor_id=teacher.id, subject_user_id=head.id)
     db.session.commit()
 
-    files = unzip(data_protection.export_person(head))
+    files = unzip(subject_access.export_person(head))
     everything = "".join(files.values())
     assert "Terence" not in everything and "terence@example.org" not in everything
     assert {row["user_id"] for row in rows_in(files, "ledger_entry")} == {head.id}
@@ -272,7 +268,7 @@ def test_a_school_download_leaves_out_answers_to_another_schools_self_assessment
     assert "Their governors never discuss SEND" not in "".join(files.values())
 
     # The person's own download has both.
-    own = unzip(data_protection.export_person(governor))
+    own = unzip(subject_access.export_person(governor))
     assert {row["round_id"] for row in rows_in(own, "self_assessment_response")} == {ours.id, theirs.id}
     assert len(rows_in(own, "self_assessment_answer")) == 2
 
@@ -286,8 +282,8 @@ def test_a_school_download_leaves_out_the_persons_account_data(app, make_school,
     db.session.add(
         KeyQuestionReflection(user_id=teacher.id, question_id="q1", notes="I am not confident with EHC plans")
     )
-    data_protection.record_event("two_step_set_up", actor_id=teacher.id, subject_user_id=teacher.id)
-    data_protection.record_event("roles_changed", school_id=school.id, actor_id=admin.id, subject_user_id=teacher.id)
+    audit.record_event("two_step_set_up", actor_id=teacher.id, subject_user_id=teacher.id)
+    audit.record_event("roles_changed", school_id=school.id, actor_id=admin.id, subject_user_id=teacher.id)
     # CPD recorded for no school follows the person from school to school: every school keeps it.
     ledger.append_entry(user_id=teacher.id, school_id=None, kind=EntryKind.MODULE_COMPLETED, payload={})
     db.session.commit()
@@ -300,7 +296,7 @@ def test_a_school_download_leaves_out_the_persons_account_data(app, make_school,
     assert [row["school_id"] for row in rows_in(files, "ledger_entry")] == [None]
     assert school.name in files["README.txt"] and "account page" in files["README.txt"]
 
-    own = unzip(data_protection.export_person(teacher))
+    own = unzip(subject_access.export_person(teacher))
     for table in ("account_token", "recovery_code", "key_question_reflection"):
         assert rows_in(own, table), table
     assert {row["action"] for row in rows_in(own, "audit_event")} == {
@@ -325,19 +321,19 @@ def test_sign_in_links_in_email_are_never_exported(app, make_school, make_person
             invited_by=admin,
         )
         person = accounts.find_user_by_email("new.starter@example.org")
-        invitations.accept(person, school.id)
+        joining.accept(person, school.id)
         accounts.request_password_reset("new.starter@example.org")
         db.session.commit()
     bodies = db.session.scalars(select(OutboxMessage.body_text)).all()
     links = [word for body in bodies for word in body.split() if "-password/" in word]
     assert len(links) == 2
-    for files in (school_download(app, admin, person), unzip(data_protection.export_person(person))):
+    for files in (school_download(app, admin, person), unzip(subject_access.export_person(person))):
         everything = "".join(files.values())
         for link in links:
             token = link.rsplit("/", 1)[1]
             assert token not in everything
         messages = rows_in(files, "outbox_message")
-        assert messages and all(data_protection.SIGN_IN_LINK_REMOVED in m["body_text"] for m in messages)
+        assert messages and all(subject_access.SIGN_IN_LINK_REMOVED in m["body_text"] for m in messages)
 
 
 def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_school, make_person):
@@ -357,8 +353,8 @@ def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_s
                 invited_by=inviter,
             )
         tess = accounts.find_user_by_email("two.schools@example.org")
-        invitations.accept(tess, school.id)
-        invitations.accept(tess, other_school.id)
+        joining.accept(tess, school.id)
+        joining.accept(tess, other_school.id)
         assignments.assign_training(
             catalogue=catalogue,
             school=other_school,
@@ -384,7 +380,7 @@ def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_s
     assert "Oak Tree School" in messages[0]["body_text"]
     assert "Birch Hill" not in "".join(files.values())
 
-    own = unzip(data_protection.export_person(person))
+    own = unzip(subject_access.export_person(person))
     assert sorted(message["kind"] for message in rows_in(own, "outbox_message")) == [
         "invitation",
         "invitation",
@@ -479,10 +475,10 @@ def test_erasure_is_refused_for_yourself_and_people_still_elsewhere(app, make_sc
         .values(ended_on=date.today() - timedelta(days=10))
     )
     db.session.commit()
-    with pytest.raises(data_protection.CannotErase, match="still have a role"):
-        data_protection.erase_person(person, actor=admin, school=school)
-    with pytest.raises(data_protection.CannotErase, match="your own"):
-        data_protection.erase_person(admin, actor=admin, school=school)
+    with pytest.raises(erasure.CannotErase, match="still have a role"):
+        erasure.erase_person(person, actor=admin, school=school)
+    with pytest.raises(erasure.CannotErase, match="your own"):
+        erasure.erase_person(admin, actor=admin, school=school)
 
 
 # --- retention -----------------------------------------------------------------------------------
@@ -499,7 +495,7 @@ def test_the_retention_policy_page(app, make_school, make_person):
     body = response.get_data(as_text=True)
     assert "<title>Error: Retention policy" in body and "between 1 and 50" in body and 'value="0"' in body
     assert post_form(client, "/school/people/retention", {"erase_leavers_after_years": "3"}).status_code == 302
-    assert data_protection.retention_years(school) == 3
+    assert erasure.retention_years(school) == 3
     # Saving the same again is no change, and records nothing.
     post_form(client, "/school/people/retention", {"erase_leavers_after_years": "3"})
     events = db.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "retention_policy_changed")).all()
@@ -510,7 +506,7 @@ def test_apply_retention_erases_only_when_every_schools_period_has_passed(app, m
     strict = make_school()
     relaxed = make_school()
     admin = make_person(strict, Role.SCHOOL_ADMIN)
-    data_protection.set_retention_years(strict, 2, actor=admin)
+    erasure.set_retention_years(strict, 2, actor=admin)
     today = date.today()
     long_gone = make_person(strict, Role.TEACHER, email="long.gone@example.org", started_on=date(2010, 9, 1))
     recent = make_person(strict, Role.TEACHER, email="recent@example.org", started_on=date(2010, 9, 1))
@@ -565,9 +561,9 @@ def test_the_audit_log_filters_downloads_and_stays_in_its_school(app, make_schoo
     head = make_person(school, Role.HEADTEACHER, name="Hana Head")
     formula = make_person(school, Role.TEACHER, name="=HYPERLINK(1)")
     stranger = make_person(other_school, Role.TEACHER, name="Stan Stranger")
-    data_protection.record_event("roles_changed", school_id=school.id, actor_id=head.id, subject_user_id=formula.id)
-    data_protection.record_event("leaver_marked", school_id=school.id, actor_id=head.id, subject_user_id=formula.id)
-    data_protection.record_event("leaver_marked", school_id=other_school.id, actor_id=None, subject_user_id=stranger.id)
+    audit.record_event("roles_changed", school_id=school.id, actor_id=head.id, subject_user_id=formula.id)
+    audit.record_event("leaver_marked", school_id=school.id, actor_id=head.id, subject_user_id=formula.id)
+    audit.record_event("leaver_marked", school_id=other_school.id, actor_id=None, subject_user_id=stranger.id)
     db.session.commit()
     client = app.test_client()
     sign_in(client, head)

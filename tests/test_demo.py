@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Membership, Role, School, User
+from app.models import Membership, Role, School
+from app.self_assessment.models import User
 from tests.conftest import sign_in
 
 

@@ -13,8 +13,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import EvidenceFile, Membership, OutboxMessage, Role, User
-from app.services import assignments, data_protection, invitations
+from app.learning import assignments
+from app.models import EvidenceFile, Membership, OutboxMessage, Role
+from app.people import invitations, joining, subject_access
+from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 from tests.test_cpd import PDF, external_form
 
@@ -72,7 +74,7 @@ def test_finding_6_emails_we_have_sent_you_shows_sign_in_links_removed(app, make
     assert app.test_client().get(reset_link).status_code == 200
 
     # Her download shows them the same way (one function takes links out wherever a copy is shown).
-    files = unzip(data_protection.export_person(db.session.get(User, invitation.user_id)))
+    files = unzip(subject_access.export_person(db.session.get(User, invitation.user_id)))
     everything = "".join(files.values())
     assert not any(token in everything for token in tokens)
     assert [LINK_REMOVED in row["body_text"] for row in json.loads(files["outbox_message.json"])] == [True, True]
@@ -107,7 +109,7 @@ def test_finding_7_subject_access_leaves_out_file_paths_and_other_peoples_names(
             started_on=date.today(),
             invited_by=head,
         )
-        invitations.accept(db.session.get(User, teacher.id), other_school.id)
+        joining.accept(db.session.get(User, teacher.id), other_school.id)
         assignments.assign_training(
             catalogue=catalogue,
             school=other_school,
@@ -157,8 +159,8 @@ def test_finding_7_subject_access_leaves_out_file_paths_and_other_peoples_names(
     ).one()
     assert membership is not None
     downloads = {
-        "own": unzip(data_protection.export_person(db.session.get(User, teacher.id))),
-        "Birch Hill's": unzip(data_protection.export_person(db.session.get(User, teacher.id), school=other_school)),
+        "own": unzip(subject_access.export_person(db.session.get(User, teacher.id))),
+        "Birch Hill's": unzip(subject_access.export_person(db.session.get(User, teacher.id), school=other_school)),
     }
     for which, files in downloads.items():
         everything = "".join(files.values())
@@ -179,14 +181,14 @@ def test_finding_7_subject_access_leaves_out_file_paths_and_other_peoples_names(
         assert "[another person] at Birch Hill School has asked you" in messages["training_assigned"]
     own_messages = json.loads(downloads["own"]["outbox_message.json"])
     older = next(m for m in own_messages if m["subject"] == "You have a new role")
-    assert older["body_text"] == data_protection.EXPORTED_FROM_MISSING
+    assert older["body_text"] == subject_access.EXPORTED_FROM_MISSING
     # The person's own evidence file is still described (its name, type, size and hash).
     [evidence_row] = json.loads(downloads["own"]["evidence_file.json"])
     assert evidence_row["original_filename"] == "certificate.pdf" and evidence_row["sha256"]
 
 
 def test_an_email_subject_may_not_name_another_person(app):
-    from app.services import email
+    from app.platform import email
 
     with app.test_request_context(), pytest.raises(ValueError, match="subject"):
         email.queue_email(

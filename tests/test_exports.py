@@ -10,9 +10,10 @@ import pytest
 from pypdf import PdfReader
 
 from app.extensions import db
+from app.learning import module_progress
 from app.models import ModuleProgress, Role
-from app.services import exports, learning
-from app.services.cpd_record import academic_year_of
+from app.platform import spreadsheets
+from app.records.terms import academic_year_of
 from tests.conftest import sign_in
 from tests.test_cpd import add_external, entries_of
 
@@ -46,7 +47,7 @@ def complete(app, user, school):
     module = app.extensions["catalogue"].modules[MODULE]
     progress = ModuleProgress(user_id=user.id, module_id=module.id, reading_version=module.version, pages_read=[])
     db.session.add(progress)
-    learning.record_module_completion(user_id=user.id, school_id=school.id, module=module, progress=progress)
+    module_progress.record_module_completion(user_id=user.id, school_id=school.id, module=module, progress=progress)
     db.session.commit()
     return module
 
@@ -76,7 +77,7 @@ def rows_of(response) -> list[dict[str, str]]:
     ],
 )
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(value, safe):
-    assert exports.spreadsheet_safe(value) == safe
+    assert spreadsheets.spreadsheet_safe(value) == safe
 
 
 def test_the_csv_holds_the_record_with_formulas_neutralised(app, teacher, school):

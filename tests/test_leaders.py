@@ -13,20 +13,12 @@ from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import (
-    Assignment,
-    Membership,
-    ModuleProgress,
-    OutboxMessage,
-    QualifiedTeacherRecord,
-    ReminderSent,
-    Role,
-    User,
-)
-from app.services import statutory
-from app.services.ledger import EntryKind, append_entry
-from app.services.requirements import PersonalRequirement
-from app.services.staff_training import TrainingStatus, build_dashboard, status_for
+from app.leadership import statutory
+from app.leadership.staff_training import TrainingStatus, build_dashboard, status_for
+from app.learning.requirements import PersonalRequirement
+from app.models import Assignment, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, ReminderSent, Role
+from app.records.ledger import EntryKind, append_entry
+from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 TODAY = date(2026, 11, 23)
@@ -248,7 +240,7 @@ def count_queries(app, fn) -> int:
 
 
 def test_the_dashboard_and_organisation_view_query_counts_do_not_grow(app, make_school, make_person, make_organisation):
-    from app.services.organisation_summary import organisation_summary
+    from app.leadership.organisation_summary import organisation_summary
 
     organisation = make_organisation("Counting Borough")
     small = make_school("Small", organisation=organisation)

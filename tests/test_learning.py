@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.learning import module_progress
 from app.models import LedgerEntry, ModuleProgress, Role
-from app.services import learning
-from app.services.ledger import verify_person
+from app.records.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
 from tests.quiz_helpers import take_quiz
 
@@ -209,10 +209,10 @@ def test_status_rules():
     from app.content.model import Module, Page
 
     the_module = Module("m", "M", "", ("teacher",), 10, ("o",), (), (Page("a", "A", "", ("roles#x",), 1),), "v2")
-    assert learning.status_of(the_module, None) is learning.ModuleStatus.NOT_STARTED
+    assert module_progress.status_of(the_module, None) is module_progress.ModuleStatus.NOT_STARTED
     progress = ModuleProgress(reading_version="v2", pages_read=["a"], completed_version="v2")
-    assert learning.status_of(the_module, progress) is learning.ModuleStatus.COMPLETED
+    assert module_progress.status_of(the_module, progress) is module_progress.ModuleStatus.COMPLETED
     progress = ModuleProgress(reading_version="v1", pages_read=["a"], completed_version="v1")
-    assert learning.status_of(the_module, progress) is learning.ModuleStatus.UPDATED_SINCE_COMPLETED
+    assert module_progress.status_of(the_module, progress) is module_progress.ModuleStatus.UPDATED_SINCE_COMPLETED
     progress = ModuleProgress(reading_version="v2", pages_read=["a"], completed_version="v1")
-    assert learning.status_of(the_module, progress) is learning.ModuleStatus.IN_PROGRESS
+    assert module_progress.status_of(the_module, progress) is module_progress.ModuleStatus.IN_PROGRESS

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 from app.models import LedgerEntry, LedgerIsAppendOnly, Role
-from app.services import ledger
-from app.services.ledger import EntryKind
+from app.records import ledger
+from app.records.ledger import EntryKind
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.extensions import db
+from app.learning import assignments, reminders
 from app.models import OutboxMessage, ReminderSent, Role
 from app.models.base import utcnow
-from app.services import assignments, email, reminders
+from app.platform import email
 
 
 class Inbox:

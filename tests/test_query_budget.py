@@ -23,25 +23,20 @@ from flask import url_for
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import (
+from app.models import LedgerEntry, Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, TokenPurpose
+from app.models.base import utcnow
+from app.people import accounts
+from app.people.passwords import hash_password
+from app.records import certificates
+from app.self_assessment import answers, positions, rounds
+from app.self_assessment.models import (
     ActionStatus,
-    LedgerEntry,
-    Membership,
-    Organisation,
-    OrganisationKind,
     RatingLevel,
     ResponseStatus,
-    Role,
-    School,
-    SchoolPhase,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    TokenPurpose,
     User,
 )
-from app.models.base import utcnow
-from app.services import accounts, certificates, self_assessment
-from app.services.passwords import hash_password
 from tests.access_table import seeded_external_cpd, seeded_module_completion
 from tests.conftest import PASSWORD, sign_in
 
@@ -241,10 +236,10 @@ def _attempt_id(world: World, endpoint: str) -> int:
     """The teaching assistant's quiz attempt in progress, started through the quiz service once."""
     if "attempt_id" not in world.made:
         from app.content import catalogue
-        from app.services import quizzes
+        from app.quizzes import attempts
 
         ta = world.people["large"]["ta1"]
-        attempt, _ = quizzes.start_or_resume(
+        attempt, _ = attempts.start_or_resume(
             catalogue=catalogue(), user_id=ta.id, school_id=world.schools["large"].id, module=_module()
         )
         db.session.commit()
@@ -262,17 +257,17 @@ def _roles_at(user: User, school: School) -> frozenset[Role]:
 
 def _agree_position(round_: SelfAssessmentRound, lead: User, rating: RatingLevel) -> None:
     """The lead records the agreed position on every question and adds an action."""
-    self_assessment.save_position(
+    positions.save_position(
         round_=round_,
         agreed_by=lead,
         expected_version=round_.position_version,
         positions={
-            question_id: self_assessment.PositionInput(rating, "Agreed at the meeting.")
+            question_id: positions.PositionInput(rating, "Agreed at the meeting.")
             for question_id in round_.question_ids
         },
         action_statuses={},
     )
-    self_assessment.add_action(
+    positions.add_action(
         round_=round_,
         created_by=lead,
         question_id=round_.question_ids[0],
@@ -280,7 +275,7 @@ def _agree_position(round_: SelfAssessmentRound, lead: User, rating: RatingLevel
         owner="The SENCO",
         due_on=date.today() + timedelta(days=60),
         status=ActionStatus.IN_PROGRESS,
-        request_key=self_assessment.new_request_key(),
+        request_key=rounds.new_request_key(),
     )
 
 
@@ -301,20 +296,20 @@ def made_round(world: World, label: str = "large") -> int:
         school, people = world.schools[label], world.people[label]
         viewer = world.viewer if world.viewer in people.values() else None
         for lead in (viewer, people["head"]):
-            sets = self_assessment.sets_person_may_open(catalogue(), _roles_at(lead, school)) if lead else []
+            sets = rounds.sets_person_may_open(catalogue(), _roles_at(lead, school)) if lead else []
             if sets:
                 question_set = sets[0]
                 break
         today = date.today()
 
         def opened(request_key: str, *, days_ago: int, closes_on: date) -> SelfAssessmentRound:
-            return self_assessment.open_round(
+            return rounds.open_round(
                 school=school,
                 lead=lead,
                 lead_roles=_roles_at(lead, school),
                 question_set=question_set,
                 closes_on=closes_on,
-                invited_roles=list(self_assessment.INVITABLE_ROLES),
+                invited_roles=list(rounds.INVITABLE_ROLES),
                 request_key=request_key,
                 today=today - timedelta(days=days_ago),
                 now=utcnow() - timedelta(days=days_ago),
@@ -324,19 +319,19 @@ def made_round(world: World, label: str = "large") -> int:
         _agree_position(earlier, lead, RatingLevel.DEVELOPING)
         round_ = opened(f"budget-{label}", days_ago=0, closes_on=today + timedelta(days=30))
         levels = list(RatingLevel)
-        for person in self_assessment.invitees(school, self_assessment.INVITABLE_ROLES, today):
-            _, response = self_assessment.response_or_404(school, round_.id, person)
+        for person in rounds.invitees(school, rounds.INVITABLE_ROLES, today):
+            _, response = answers.response_or_404(school, round_.id, person)
             submit = person is not viewer
-            answers = {
-                question_id: self_assessment.AnswerInput(
+            typed = {
+                question_id: answers.AnswerInput(
                     levels[(person.id + number) % len(levels)] if submit or number == 0 else None,
                     f"Evidence from {person.name}.",
                     "Observe a colleague." if submit else "",
                 )
                 for number, question_id in enumerate(round_.question_ids)
             }
-            self_assessment.save_response(
-                round_=round_, response=response, expected_version=response.version, answers=answers, submit=submit
+            answers.save_response(
+                round_=round_, response=response, expected_version=response.version, answers=typed, submit=submit
             )
         _agree_position(round_, lead, RatingLevel.ESTABLISHED)
         db.session.commit()
@@ -371,7 +366,7 @@ ARGUMENTS: dict[str, Callable[[World, str], object]] = {
 
 # The roles each page of a round answers 200 for in that world (anyone else is refused: 403, 404, or
 # sent to sign in), so that the budget is kept by the pages themselves, not by their refusals.
-_ANSWERERS = frozenset(role.value for role in self_assessment.INVITABLE_ROLES)
+_ANSWERERS = frozenset(role.value for role in rounds.INVITABLE_ROLES)
 _READERS = frozenset(role.value for role in (Role.HEADTEACHER, Role.SENCO, Role.GOVERNOR, Role.SEND_GOVERNOR))
 _LEADS = frozenset(role.value for role in (Role.HEADTEACHER, Role.SENCO, Role.SEND_GOVERNOR))
 ROUND_PAGES: dict[str, frozenset[str]] = {

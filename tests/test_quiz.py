@@ -13,9 +13,10 @@ from werkzeug.datastructures import MultiDict
 
 from app.content.question_types import QUESTION_TYPES, AnswerError
 from app.extensions import db
-from app.models import AttemptStatus, ExtraQuizAttempts, LedgerEntry, QuizAnswer, QuizAttempt, Role
-from app.services import quizzes
-from app.services.ledger import verify_person
+from app.models import LedgerEntry, Role
+from app.quizzes import attempts
+from app.quizzes.models import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
+from app.records.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
 from tests.quiz_helpers import answer, answer_all, attempt_questions, form_data, start, submit, take_quiz
 
@@ -209,8 +210,8 @@ def test_the_draw_prefers_questions_not_seen_before():
 
     bank = tuple(Question(f"q{n}", "m", "true_false", "?", (), (), True, "f", "roles#x", "p") for n in range(14))
     quiz = Quiz("m", 80, 10, bank, "v1")
-    first = quizzes.draw_questions(quiz, set(), random.Random(1))
-    second = quizzes.draw_questions(quiz, {q.id for q in first}, random.Random(2))
+    first = attempts.draw_questions(quiz, set(), random.Random(1))
+    second = attempts.draw_questions(quiz, {q.id for q in first}, random.Random(2))
     assert len(first) == len(second) == 10
     unseen = {q.id for q in bank} - {q.id for q in first}
     assert unseen <= {q.id for q in second}, "every question not yet seen is drawn next time"

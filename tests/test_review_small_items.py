@@ -8,8 +8,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from app.models import Role
-from app.routing import LARGEST_ID
-from app.services import certificates
+from app.records import certificates
+from app.web.routing import LARGEST_ID
 from tests.conftest import csrf_token_from, sign_in
 from tests.test_certificates import complete
 

@@ -17,21 +17,20 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import (
+from app.models import LedgerEntry, Role
+from app.permissions import ROUND_OPENERS, Office, may_open_round
+from app.records.ledger import verify_person
+from app.self_assessment import answers, rounds
+from app.self_assessment.models import (
     ActionStatus,
     KeyQuestionReflection,
-    LedgerEntry,
     RatingLevel,
     ResponseStatus,
-    Role,
     SelfAssessmentAction,
     SelfAssessmentResponse,
     SelfAssessmentRound,
     User,
 )
-from app.permissions import ROUND_OPENERS, Office, may_open_round
-from app.services import self_assessment
-from app.services.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
 
 BASE = "/self-assessment"
@@ -309,7 +308,7 @@ def test_the_chair_leads_no_other_set(app, world):
     assert db.session.scalar(select(func.count()).select_from(SelfAssessmentRound)) == 0
     # A leadership round recorded as theirs (as if they had once held a role that opens it) is not
     # theirs to lead as chair: the office leads the board's set alone.
-    leadership = self_assessment.open_round(
+    leadership = rounds.open_round(
         school=world.school,
         lead=world.governor,
         lead_roles=frozenset({Role.HEADTEACHER}),
@@ -464,7 +463,7 @@ def test_an_invited_governor_drafts_then_submits_once_and_it_goes_on_the_ledger(
     response = response_of(world.governor, round_.id)
     assert response.status is ResponseStatus.SUBMITTED and response.submitted_at is not None
     [entry] = submissions(world.governor)
-    assert entry.payload["minutes"] == GOVERNANCE_QUESTIONS * self_assessment.MINUTES_PER_QUESTION
+    assert entry.payload["minutes"] == GOVERNANCE_QUESTIONS * rounds.MINUTES_PER_QUESTION
     assert entry.payload["category"] == "reflective_practice"
     assert entry.payload["round_id"] == round_.id and entry.subject_id == "governance"
     assert entry.dedupe_key == f"self_assessment_submitted:{round_.id}"
@@ -484,7 +483,7 @@ def test_the_ledger_entry_is_appended_once_even_if_recording_runs_twice(app, wor
     _, round_ = governance_round
     assert submit_answers(world.client(app, world.governor), round_.id, ["developing"] * 4).status_code == 302
     response = response_of(world.governor, round_.id)
-    again = self_assessment.record_submission(round_, response)
+    again = answers.record_submission(round_, response)
     db.session.commit()
     assert [entry.id for entry in submissions(world.governor)] == [again.id]
 
@@ -510,7 +509,7 @@ def test_submitting_without_every_rating_or_with_too_much_text_is_refused_and_ke
     assert response_of(world.governor, round_.id).status is ResponseStatus.NOT_STARTED
 
     too_long = answers_form(page, ["established"] * 4, button="save_draft")
-    too_long["evidence_2"] = "x" * (self_assessment.MAX_EVIDENCE + 1)
+    too_long["evidence_2"] = "x" * (rounds.MAX_EVIDENCE + 1)
     refused = client.post(url, data=too_long)
     assert refused.status_code == 200
     assert "Evidence for question 2 must be 2,000 characters or fewer" in text(refused)
@@ -801,7 +800,7 @@ def test_private_reflections_are_the_persons_own(app, world):
     long = MultiDict(data)
     for number in range(1, len(module.key_question_ids) + 1):
         long[f"version_{number}"] = "1"
-    long["notes_1"] = "y" * (self_assessment.MAX_NOTES + 1)
+    long["notes_1"] = "y" * (rounds.MAX_NOTES + 1)
     refused = client.post(url, data=long)
     assert "Your notes on question 1 must be 2,000 characters or fewer" in text(refused)
 
@@ -868,7 +867,7 @@ def test_the_position_page_costs_the_same_however_many_answered(app, make_school
 
 
 def test_the_demo_has_oakfields_governance_rounds_and_is_safe_twice(app, monkeypatch):
-    from app.services.demo import load_demo_data
+    from app.demo.seed import load_demo_data
 
     monkeypatch.setenv("DEMO_PASSWORD", "demo walnut lantern")
     load_demo_data()

@@ -11,17 +11,11 @@ from sqlalchemy import func, select
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import (
-    LedgerEntry,
-    RatingLevel,
-    Role,
-    School,
-    SelfAssessmentResponse,
-    SelfAssessmentRound,
-    User,
-)
-from app.services import self_assessment
-from app.services.self_assessment import AnswerInput, SelfAssessmentProblem, StaleSave
+from app.models import LedgerEntry, Role, School
+from app.self_assessment import rounds
+from app.self_assessment.answers import AnswerInput
+from app.self_assessment.models import RatingLevel, SelfAssessmentResponse, SelfAssessmentRound, User
+from app.self_assessment.rounds import SelfAssessmentProblem, StaleSave
 
 pytestmark = pytest.mark.postgres
 
@@ -39,7 +33,7 @@ def governance_round(app, make_school, make_person):
     school = make_school()
     lead = make_person(school, Role.SEND_GOVERNOR, Role.GOVERNOR)
     governor = make_person(school, Role.GOVERNOR)
-    round_ = self_assessment.open_round(
+    round_ = rounds.open_round(
         school=school,
         lead=lead,
         lead_roles=frozenset({Role.SEND_GOVERNOR}),
@@ -92,7 +86,7 @@ def _save(round_id: int, user_id: int, *, submit: bool, evidence: str):
         )
     ).one()
     answers = {qid: AnswerInput(RatingLevel.DEVELOPING, evidence) for qid in round_.question_ids}
-    self_assessment.save_response(round_=round_, response=response, expected_version=0, answers=answers, submit=submit)
+    answers.save_response(round_=round_, response=response, expected_version=0, answers=answers, submit=submit)
     return "saved"
 
 
@@ -129,7 +123,7 @@ def test_the_same_open_form_sent_at_once_opens_one_round(app, make_school, make_
     school_id, head_id = school.id, head.id
 
     def open_it(number: int) -> str:
-        round_ = self_assessment.open_round(
+        round_ = rounds.open_round(
             school=db.session.get(School, school_id),
             lead=db.session.get(User, head_id),
             lead_roles=frozenset({Role.HEADTEACHER}),

@@ -12,7 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, Role, User
+from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, Role
+from app.self_assessment.models import User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 SIGN_IN_FAILED = "Enter a correct email address and password"

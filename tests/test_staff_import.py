@@ -12,17 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (
-    AuditEvent,
-    InvitationStatus,
-    Membership,
-    MembershipInvitation,
-    OutboxMessage,
-    Role,
-    StaffImport,
-    User,
-)
-from app.services import staff_import
+from app.models import AuditEvent, InvitationStatus, Membership, MembershipInvitation, OutboxMessage, Role, StaffImport
+from app.people import staff_file, staff_import
+from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 HEADER = "name,email,role,start_date\n"
@@ -224,7 +216,7 @@ def test_the_template_downloads_and_imports_cleanly(app, admin_client):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     plan = staff_import.plan_import(school, response.data)
-    assert plan.is_clean and plan.count(staff_import.Outcome.INVITE) == 2
+    assert plan.is_clean and plan.count(staff_file.Outcome.INVITE) == 2
 
 
 def test_another_schools_upload_is_not_found(app, admin_client, make_school, make_person):

@@ -12,10 +12,13 @@ import pytest
 from sqlalchemy import event, select, update
 
 from app.extensions import db
-from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, School, User
-from app.services import record_sharing, requirements, training_snapshots
-from app.services.ledger import EntryKind, append_entry
-from app.services.training_snapshots import StaleTrainingSnapshot
+from app.leadership import snapshots
+from app.leadership.snapshots import StaleTrainingSnapshot
+from app.learning import requirements
+from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, School
+from app.records import sharing
+from app.records.ledger import EntryKind, append_entry
+from app.self_assessment.models import User
 from tests.conftest import sign_in
 from tests.test_leaders import assign
 
@@ -102,7 +105,7 @@ def _qualify(school, head, ta, make_person):
 
 
 def _share_record(school, head, ta, make_person):
-    record_sharing.set_sharing(db.session.get(User, ta.id), school.id, True)
+    sharing.set_sharing(db.session.get(User, ta.id), school.id, True)
     db.session.commit()
 
 
@@ -236,16 +239,16 @@ def test_a_new_day_works_the_figures_out_again(app, school_with_staff, served_as
     school, _head, _ta = school_with_staff
     with app.test_request_context():
         catalogue = app.extensions["catalogue"]
-        today = training_snapshots.for_school(catalogue, db.session.get(School, school.id))
-        assert training_snapshots.for_school(catalogue, db.session.get(School, school.id)) is today
+        today = snapshots.for_school(catalogue, db.session.get(School, school.id))
+        assert snapshots.for_school(catalogue, db.session.get(School, school.id)) is today
 
         class Tomorrow(date):
             @classmethod
             def today(cls):
                 return date.today() + timedelta(days=1)
 
-        monkeypatch.setattr(training_snapshots, "date", Tomorrow)
-        tomorrow = training_snapshots.for_school(catalogue, db.session.get(School, school.id))
+        monkeypatch.setattr(snapshots, "date", Tomorrow)
+        tomorrow = snapshots.for_school(catalogue, db.session.get(School, school.id))
         assert tomorrow is not today
         assert tomorrow.dashboard.today == date.today() + timedelta(days=1)
 
@@ -267,12 +270,12 @@ def test_the_check_catches_a_change_that_bypasses_the_revision(app, school_with_
     school, _head, ta = school_with_staff
     with app.test_request_context():
         catalogue = app.extensions["catalogue"]
-        training_snapshots.for_school(catalogue, db.session.get(School, school.id))
+        snapshots.for_school(catalogue, db.session.get(School, school.id))
         # A bulk UPDATE skips the ORM's flush, so the revision stays: exactly the mistake to catch.
         db.session.execute(update(User).where(User.id == ta.id).values(name="Changed Behind Its Back"))
         db.session.commit()
         with pytest.raises(StaleTrainingSnapshot, match="Revision Primary"):
-            training_snapshots.for_school(catalogue, db.session.get(School, school.id))
+            snapshots.for_school(catalogue, db.session.get(School, school.id))
 
 
 def test_an_organisations_figures_are_kept_and_only_a_changed_school_is_worked_out_again(
@@ -287,7 +290,7 @@ def test_an_organisations_figures_are_kept_and_only_a_changed_school_is_worked_o
 
         def figures():
             schools = list(db.session.scalars(select(School).where(School.organisation_id == organisation.id)))
-            return training_snapshots.figures_for_schools(catalogue, schools)
+            return snapshots.figures_for_schools(catalogue, schools)
 
         before = figures()
         make_person(db.session.get(School, first.id), Role.TEACHER)

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
+from app.leadership import statutory
+from app.leadership.staff_training import build_dashboard
 from app.models import (
     SCHOOL_ROLES,
     AuditEvent,
-    ExtraQuizAttempts,
     InvitationStatus,
     LedgerEntry,
     Membership,
@@ -29,12 +30,13 @@ from app.models import (
     OutboxMessage,
     QualifiedTeacherRecord,
     Role,
-    User,
 )
+from app.people import governors, joining, staff
 from app.permissions import removal_refusal
-from app.services import certificates, cpd_record, invitations, ledger, people, record_sharing, statutory
-from app.services.ledger import EntryKind
-from app.services.staff_training import build_dashboard
+from app.quizzes.models import ExtraQuizAttempts
+from app.records import certificates, evidence_files, external_cpd, ledger, reading, sharing, terms, writing
+from app.records.ledger import EntryKind
+from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 PDF = b"%PDF-1.4 evidence recorded at the other school"
@@ -114,27 +116,27 @@ def riverside_world(app, make_school, make_person):
     }
     ta, river_head = world["ta"], world["river_head"]
     with app.test_request_context():
-        external = cpd_record.record_external_cpd(
+        external = writing.record_external_cpd(
             user_id=ta.id,
             school_id=riverside.id,
-            details=cpd_record.ExternalCpdDetails(
+            details=external_cpd.ExternalCpdDetails(
                 title="Riverside makaton course",
                 provider="Riverside trainers",
                 activity_date=date(2025, 10, 1),
                 minutes=120,
-                category=cpd_record.Category.COURSE,
+                category=terms.Category.COURSE,
             ),
-            evidence=cpd_record.EvidenceUpload(PDF, cpd_record.EvidenceMediaType.PDF, "riverside.pdf"),
+            evidence=evidence_files.EvidenceUpload(PDF, evidence_files.EvidenceMediaType.PDF, "riverside.pdf"),
             once_key="riverside-course",
         )
-        record = cpd_record.build_record(ta)
-        cpd_record.review_external_cpd(
+        record = reading.build_record(ta)
+        writing.review_external_cpd(
             reviewer_id=river_head.id,
             school=riverside,
             record=record,
             entry_id=external.id,
             seen_version_id=external.id,
-            decision=cpd_record.ReviewDecision.VERIFY,
+            decision=terms.ReviewDecision.VERIFY,
             comment="Seen the certificate",
             once_key="riverside-verify",
         )
@@ -233,7 +235,7 @@ def test_finding_1_a_staff_file_listing_another_schools_person_invites_them(app,
     reference = re.search(r'name="reference"[^>]*value="([^"]+)"', text(preview)).group(1)
     admin.post("/school/people/import/apply", data={"csrf_token": csrf_token_from(preview), "reference": reference})
     assert memberships(world["ta"].id, world["oakfield"].id) == []
-    assert invitations.pending_for(world["ta"])[0].school.id == world["oakfield"].id
+    assert joining.pending_for(world["ta"])[0].school.id == world["oakfield"].id
 
 
 def test_finding_1_after_joining_a_school_sees_only_its_own_part_of_the_record(app, riverside_world):
@@ -279,13 +281,13 @@ def test_finding_1_a_school_cannot_reject_another_schools_cpd_entry(app, riversi
     ).all()
     # And the service refuses on its own, whatever route calls it.
     with app.test_request_context(), pytest.raises(Exception, match="404"):
-        cpd_record.review_external_cpd(
+        writing.review_external_cpd(
             reviewer_id=world["oak_head"].id,
             school=world["oakfield"],
-            record=cpd_record.build_record(world["ta"]),
+            record=reading.build_record(world["ta"]),
             entry_id=external.id,
             seen_version_id=external.id,
-            decision=cpd_record.ReviewDecision.REJECT,
+            decision=terms.ReviewDecision.REJECT,
             comment="Not ours",
             once_key="service-reject",
         )
@@ -307,7 +309,7 @@ def test_finding_1_a_school_cannot_void_another_schools_certificate(app, riversi
         certificates.void_certificate(
             leader_id=world["oak_head"].id,
             school=world["oakfield"],
-            record=cpd_record.build_record(world["ta"]),
+            record=reading.build_record(world["ta"]),
             completion_id=completion.id,
             reason="Issued in error",
         )
@@ -377,7 +379,7 @@ def test_sharing_is_only_with_ones_own_schools(app, riverside_world):
         data={"csrf_token": csrf_token_from(ta_browser.get("/account/")), "share": "yes"},
     )
     assert response.status_code == 404
-    assert not record_sharing.is_shared(world["ta"].id, world["oakfield"].id)
+    assert not sharing.is_shared(world["ta"].id, world["oakfield"].id)
 
 
 # ---- finding 2: finding out who has an account ------------------------------------------------------
@@ -476,16 +478,16 @@ def test_who_may_grant_which_role(app, make_school, make_person, granter, target
     make_person(school, Role.HEADTEACHER)  # so that removing a head is never refused as the last one
     by = make_person(school, granter)
     holder = by if on_self else make_person(school, Role.GOVERNOR if target is not Role.GOVERNOR else Role.TEACHER)
-    person = people.person_in_school_or_404(school, holder.id)
+    person = staff.person_in_school_or_404(school, holder.id)
     wanted = {m.role for m in person.memberships} | {target}
     allowed = _may_grant(granter, target, on_self) or target in {m.role for m in person.memberships}
     with app.test_request_context():
         if allowed:
-            people.change_roles(school=school, person=person, roles=wanted, started_on=date.today(), by=by)
+            staff.change_roles(school=school, person=person, roles=wanted, started_on=date.today(), by=by)
             assert target in {m.role for m in memberships(holder.id, school.id) if m.ended_on is None}
         else:
-            with pytest.raises(people.StaffChangeRefused):
-                people.change_roles(school=school, person=person, roles=wanted, started_on=date.today(), by=by)
+            with pytest.raises(staff.StaffChangeRefused):
+                staff.change_roles(school=school, person=person, roles=wanted, started_on=date.today(), by=by)
             db.session.rollback()
             assert target not in {m.role for m in memberships(holder.id, school.id)}
 
@@ -506,7 +508,7 @@ def test_who_may_take_which_role_away(app, make_school, make_person, granter, ta
     holder = by if on_self else make_person(school, target, Role.TEACHING_ASSISTANT)
     if target is Role.TEACHING_ASSISTANT and not on_self:
         holder = make_person(school, target, Role.TEACHER)
-    person = people.person_in_school_or_404(school, holder.id)
+    person = staff.person_in_school_or_404(school, holder.id)
     if on_self and granter is target:
         pytest.skip("taking away the role you act with is the same cell as the other roles you hold")
     keep = {m.role for m in person.memberships} - {target}
@@ -515,10 +517,10 @@ def test_who_may_take_which_role_away(app, make_school, make_person, granter, ta
     )
     with app.test_request_context():
         if may:
-            people.change_roles(school=school, person=person, roles=keep, started_on=date.today(), by=by)
+            staff.change_roles(school=school, person=person, roles=keep, started_on=date.today(), by=by)
         else:
-            with pytest.raises(people.StaffChangeRefused):
-                people.change_roles(school=school, person=person, roles=keep, started_on=date.today(), by=by)
+            with pytest.raises(staff.StaffChangeRefused):
+                staff.change_roles(school=school, person=person, roles=keep, started_on=date.today(), by=by)
             db.session.rollback()
     held_now = {m.role for m in memberships(holder.id, school.id) if m.ended_on is None or m.ended_on >= date.today()}
     assert (target not in held_now) == may
@@ -528,9 +530,9 @@ def test_a_school_always_keeps_a_headteacher(app, make_school, make_person):
     school = make_school()
     head = make_person(school, Role.HEADTEACHER)
     admin = make_person(school, Role.SCHOOL_ADMIN)
-    with app.test_request_context(), pytest.raises(people.StaffChangeRefused, match="Only a headteacher can remove"):
-        people.mark_leaver(
-            school=school, person=people.person_in_school_or_404(school, head.id), left_on=date.today(), by=admin
+    with app.test_request_context(), pytest.raises(staff.StaffChangeRefused, match="Only a headteacher can remove"):
+        staff.mark_leaver(
+            school=school, person=staff.person_in_school_or_404(school, head.id), left_on=date.today(), by=admin
         )
     # Whoever asks, the last headteacher's role is never taken away.
     refusal = removal_refusal({Role.HEADTEACHER}, Role.HEADTEACHER, on_self=False, other_headteachers=0)
@@ -541,10 +543,10 @@ def test_a_school_always_keeps_a_headteacher(app, make_school, make_person):
 def test_nobody_makes_themselves_chair_of_governors(app, make_school, make_person):
     school = make_school()
     head_and_governor = make_person(school, Role.HEADTEACHER, Role.GOVERNOR)
-    with app.test_request_context(), pytest.raises(people.StaffChangeRefused, match="make yourself chair"):
-        people.update_governance(
+    with app.test_request_context(), pytest.raises(staff.StaffChangeRefused, match="make yourself chair"):
+        governors.update_governance(
             school=school,
-            person=people.person_in_school_or_404(school, head_and_governor.id),
+            person=staff.person_in_school_or_404(school, head_and_governor.id),
             term_started_on=None,
             term_ends_on=None,
             is_chair=True,
@@ -650,8 +652,8 @@ def test_accepting_twice_at_once_joins_once(app, riverside_world):
     world = riverside_world
     invite(signed_in(app, world["oak_admin"]), world["ta"].email)
     with app.test_request_context():
-        assert invitations.accept(world["ta"], world["oakfield"].id)
-        assert invitations.accept(world["ta"], world["oakfield"].id) == []
+        assert joining.accept(world["ta"], world["oakfield"].id)
+        assert joining.accept(world["ta"], world["oakfield"].id) == []
         db.session.commit()
     assert len(memberships(world["ta"].id, world["oakfield"].id)) == 1
 
@@ -661,14 +663,14 @@ def test_revoking_sharing_while_a_head_has_the_record_open(app, riverside_world)
     ta, oakfield = world["ta"], world["oakfield"]
     _join_oakfield(app, world)
     with app.test_request_context():
-        record_sharing.set_sharing(ta, oakfield.id, True)
+        sharing.set_sharing(ta, oakfield.id, True)
         db.session.commit()
     oak_head = signed_in(app, world["oak_head"])
     page = text(oak_head.get(f"/cpd/people/{ta.id}"))
     evidence_link = f"/cpd/staff-entries/{world['external'].id}/evidence"
     assert evidence_link in page
     with app.test_request_context():
-        record_sharing.set_sharing(ta, oakfield.id, False)
+        sharing.set_sharing(ta, oakfield.id, False)
         db.session.commit()
     # The page the head still has open offers the link; following it now finds nothing.
     assert oak_head.get(evidence_link).status_code == 404
@@ -699,7 +701,7 @@ def test_a_shared_senco_qualification_counts_for_the_school_it_is_shared_with(ap
     held = statutory.senco_qualifications(pairs)
     assert held[(riverside.id, senco.id)] and held[(oakfield.id, senco.id)] == []
     with app.test_request_context():
-        record_sharing.set_sharing(db.session.get(User, senco.id), oakfield.id, True)
+        sharing.set_sharing(db.session.get(User, senco.id), oakfield.id, True)
         db.session.commit()
     assert statutory.senco_qualifications(pairs)[(oakfield.id, senco.id)]
 

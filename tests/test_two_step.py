@@ -12,8 +12,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import AuditEvent, RecoveryCode, Role, User
+from app.models import AuditEvent, RecoveryCode, Role
 from app.models.base import utcnow
+from app.self_assessment.models import User
 from tests.conftest import PASSWORD, csrf_token_from
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
@@ -231,7 +232,7 @@ def test_the_second_step_times_out_and_a_password_change_cancels_it(app, require
     assert "<title>Sign in" in client.get("/sign-in").get_data(as_text=True)
 
     password_step(client, head)
-    from app.services import accounts
+    from app.people import accounts
 
     accounts.end_all_sessions(db.session.get(User, head.id))
     db.session.commit()

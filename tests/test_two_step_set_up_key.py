@@ -11,7 +11,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import Role, User
+from app.models import Role
+from app.self_assessment.models import User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 

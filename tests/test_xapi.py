@@ -15,16 +15,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LedgerEntry, Role, XapiPushCursor
-from app.services import cpd_record, ledger, xapi
-from app.services.cpd_record import (
-    Category,
-    ExternalCpdDetails,
-    Qualification,
-    QualificationKind,
-    QualificationStatus,
-    ReviewDecision,
-)
-from app.services.ledger import EntryKind
+from app.records import ledger, reading, writing, xapi
+from app.records.external_cpd import ExternalCpdDetails, Qualification
+from app.records.ledger import EntryKind
+from app.records.terms import Category, QualificationKind, QualificationStatus, ReviewDecision
 from tests.conftest import sign_in
 from tests.xapi_rules import validate_statement
 
@@ -114,7 +108,7 @@ def external(user, school, *, title="Autism awareness day", minutes=360, key="on
         reflection="I now plan visual timetables.",
         qualification=qualification,
     )
-    return cpd_record.record_external_cpd(
+    return writing.record_external_cpd(
         user_id=user.id, school_id=school.id, details=details, evidence=None, once_key=key, today=date(2025, 3, 31)
     )
 
@@ -140,9 +134,9 @@ def realistic_ledger(school, make_person):
     conference = external(senco, school, title="Conference", minutes=300, key="conference")
     db.session.commit()
 
-    record = cpd_record.build_record(senco)
+    record = reading.build_record(senco)
     fixed = ExternalCpdDetails.from_payload({**course.payload, "minutes": 300, "title": "Autism awareness (day 1)"})
-    correction = cpd_record.correct_external_cpd(
+    correction = writing.correct_external_cpd(
         record=record,
         entry_id=course.id,
         details=fixed,
@@ -153,10 +147,10 @@ def realistic_ledger(school, make_person):
     )
     db.session.commit()
     for entry, decision, comment in ((npq, ReviewDecision.VERIFY, ""), (conference, ReviewDecision.REJECT, "No date")):
-        cpd_record.review_external_cpd(
+        writing.review_external_cpd(
             reviewer_id=head.id,
             school=school,
-            record=cpd_record.build_record(senco),
+            record=reading.build_record(senco),
             entry_id=entry.id,
             seen_version_id=entry.id,
             decision=decision,
@@ -243,8 +237,8 @@ def test_a_correction_of_a_correction_voids_the_previous_correction(app, school,
     senco, _head, entries = realistic_ledger(school, make_person)
     first = entries["correction"]
     again = ExternalCpdDetails.from_payload({**first.payload, "minutes": 240})
-    cpd_record.correct_external_cpd(
-        record=cpd_record.build_record(senco),
+    writing.correct_external_cpd(
+        record=reading.build_record(senco),
         entry_id=first.id,
         details=again,
         evidence=None,

@@ -10,8 +10,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
-from app.services.passwords import hash_password
+from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase
+from app.people.passwords import hash_password
+from app.self_assessment.models import User
 
 DEMO_ORGANISATION = "Demo Borough Council"
 DEMO_SCHOOLS = [
@@ -157,7 +158,7 @@ def _load_demo_training(result: DemoResult, today: date, password_hash: str | No
     """Training history at Oakfield (every dashboard status), and its newest teaching assistant."""
     from flask import current_app
 
-    from app.services.demo_training import DEMO_NEW_TA, load_demo_training
+    from app.demo.training import DEMO_NEW_TA, load_demo_training
 
     load_demo_training(current_app.extensions["catalogue"], today, password_hash)
     newcomer = db.session.scalars(select(User).where(User.email == DEMO_NEW_TA[0])).first()
@@ -193,8 +194,8 @@ def load_demo_self_assessment(today: date) -> None:
     from datetime import UTC, datetime, timedelta
 
     from app.content import catalogue
-    from app.models import ActionStatus, RatingLevel, SelfAssessmentRound
-    from app.services import self_assessment as sa
+    from app.self_assessment import answers, positions, rounds
+    from app.self_assessment.models import ActionStatus, RatingLevel, SelfAssessmentRound
 
     school = db.session.scalars(select(School).where(School.urn == DEMO_SCHOOLS[0][0])).one()
     if db.session.scalars(select(SelfAssessmentRound.id).where(SelfAssessmentRound.school_id == school.id)).first():
@@ -207,7 +208,7 @@ def load_demo_self_assessment(today: date) -> None:
 
     def open_on(opened: date, key: str):
         # Rounds are opened as if today, then moved back to when they ran.
-        round_ = sa.open_round(
+        round_ = rounds.open_round(
             school=school,
             lead=lead,
             lead_roles=frozenset({Role.SEND_GOVERNOR, Role.GOVERNOR}),
@@ -221,48 +222,48 @@ def load_demo_self_assessment(today: date) -> None:
         return round_, {response.user_id: response for response in round_.responses}
 
     def answer(round_, response, ratings: list[str], when: datetime, *, submit: bool):
-        answers = {
-            question["id"]: sa.AnswerInput(
+        typed = {
+            question["id"]: answers.AnswerInput(
                 RatingLevel(rating),
                 f"Board minutes and visits suggest question {number} is {RatingLevel(rating).label.lower()}.",
                 "Discuss at the next full board meeting.",
             )
             for number, (question, rating) in enumerate(zip(round_.questions, ratings, strict=True), start=1)
         }
-        sa.save_response(
+        answers.save_response(
             round_=round_,
             response=response,
             expected_version=response.version,
-            answers=answers,
+            answers=typed,
             submit=submit,
             today=today,
             now=when,
         )
 
-    rounds = []
+    held_rounds = []
     for index, (days_ago, ratings) in enumerate(DEMO_GOVERNANCE_HISTORY):
         opened = today - timedelta(days=days_ago)
         round_, responses = open_on(opened, f"demo-governance-{index}")
         agreed_at = datetime.combine(opened + timedelta(days=25), datetime.min.time(), UTC).replace(hour=18)
         for person in answering:
             answer(round_, responses[person.id], ratings, agreed_at - timedelta(days=7), submit=True)
-        sa.save_position(
+        positions.save_position(
             round_=round_,
             agreed_by=lead,
             expected_version=round_.position_version,
             positions={
-                question["id"]: sa.PositionInput(RatingLevel(rating), "Agreed at the full board meeting.")
+                question["id"]: positions.PositionInput(RatingLevel(rating), "Agreed at the full board meeting.")
                 for question, rating in zip(round_.questions, ratings, strict=True)
             },
             action_statuses={},
             now=agreed_at,
         )
         round_.closes_on = opened + timedelta(days=21)
-        rounds.append(round_)
+        held_rounds.append(round_)
         db.session.flush()
     for round_index, question_index, what, owner, due_in, status in DEMO_GOVERNANCE_ACTIONS:
-        round_ = rounds[round_index]
-        action = sa.add_action(
+        round_ = held_rounds[round_index]
+        action = positions.add_action(
             round_=round_,
             created_by=lead,
             question_id=round_.questions[question_index]["id"],

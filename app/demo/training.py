@@ -12,17 +12,9 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import (
-    Assignment,
-    Membership,
-    ModuleProgress,
-    QualifiedTeacherRecord,
-    RequirementSetting,
-    Role,
-    School,
-    User,
-)
-from app.services.learning import record_module_completion
+from app.learning.module_progress import record_module_completion
+from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, RequirementSetting, Role, School
+from app.self_assessment.models import User
 
 DEMO_NEW_TA = ("new-ta@oakfield.example.org", "Nia Newstart")
 

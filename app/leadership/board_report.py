@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import Role, School, SelfAssessmentAction
-from app.services import self_assessment, statutory, training_snapshots
-from app.services.staff_training import Dashboard, PersonRow
-
-GOVERNOR_ROLES = {Role.GOVERNOR, Role.SEND_GOVERNOR}
+from app.leadership import snapshots, statutory
+from app.leadership.staff_training import Dashboard, PersonRow
+from app.models import School
+from app.models.people import GOVERNOR_ROLES
+from app.self_assessment import trends
+from app.self_assessment.models import SelfAssessmentAction
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class BoardReport:
 
 
 def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
-    training = training_snapshots.for_school(catalogue, school)
+    training = snapshots.for_school(catalogue, school)
     dashboard = training.dashboard
     staff_only = Dashboard(
         dashboard.module_ids, [row for row in dashboard.rows if not set(row.roles) <= GOVERNOR_ROLES], dashboard.today
@@ -45,7 +46,7 @@ def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
     governors = [row for row in dashboard.rows if GOVERNOR_ROLES & set(row.roles)]
     governor_modules = [m for m in dashboard.module_ids if any(m in row.cells for row in governors)]
     positions = []
-    for trend in self_assessment.trend_at(school):
+    for trend in trends.trend_at(school):
         latest = trend.rounds[-1]
         ratings = [(row.text, row.ratings[-1], row.ratings[-2] if len(row.ratings) > 1 else None) for row in trend.rows]
         agreed = latest.position_agreed_at.date() if latest.position_agreed_at else None

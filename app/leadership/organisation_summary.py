@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
+from app.leadership import snapshots, statutory
+from app.leadership.snapshots import ModuleCompletion
 from app.models import Organisation, School
-from app.services import self_assessment, statutory, training_snapshots
-from app.services.exports import spreadsheet_safe
-from app.services.training_snapshots import ModuleCompletion
+from app.platform.spreadsheets import spreadsheet_safe
+from app.self_assessment import trends
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> li
     schools = list(
         db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
     )
-    figures = training_snapshots.figures_for_schools(catalogue, schools)
-    positions = {entry.school.id: entry.rounds for entry in self_assessment.organisation_positions(organisation)}
+    figures = snapshots.figures_for_schools(catalogue, schools)
+    positions = {entry.school.id: entry.rounds for entry in trends.organisation_positions(organisation)}
     return [
         SchoolSummary(
             school=school,

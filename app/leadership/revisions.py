@@ -1,7 +1,7 @@
 """Keeping each school's training revision in step with what its staff training dashboard shows.
 
 What the dashboard, the statutory checks and the organisation's view work out for a school is kept
-(app/services/training_snapshots.py) under the school's `training_revision`. This module changes that
+(app/leadership/snapshots.py) under the school's `training_revision`. This module changes that
 revision in the same transaction as any change that could alter what they show, by watching every
 flush: a school that keeps the old revision has nothing new to show.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from app.leadership.statutory import QUALIFICATION_ENTRY_KINDS
 from app.models import (
     Assignment,
     LedgerEntry,
@@ -24,10 +25,9 @@ from app.models import (
     RecordSharing,
     RequirementSetting,
     School,
-    User,
 )
 from app.models.schools import new_training_revision
-from app.services.statutory import QUALIFICATION_ENTRY_KINDS
+from app.self_assessment.models import User
 
 _PENDING = "training_revision_changes"
 # What the dashboard reads of a person and of their progress on a module; other changes (a sign-in

@@ -4,7 +4,7 @@ Working out a school's dashboard means every person against every requirement: a
 school of 300, and close to a second for an organisation of 50 schools. The result depends only on
 the school's data, the content and the date, so it is kept in memory under the school's
 `training_revision` (changed in the same transaction as any change to that data:
-app/services/training_revisions.py), the date and the content catalogue. A visit after a change works
+app/leadership/revisions.py), the date and the content catalogue. A visit after a change works
 it out afresh; other visits reuse it. Each server process keeps its own, up to
 `TRAINING_SNAPSHOT_CACHE_SIZE` entries: a school's whole dashboard for its leaders (`for_school`), and
 its totals alone for an organisation's view (`figures_for_schools`).
@@ -27,9 +27,9 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
+from app.leadership import statutory
+from app.leadership.staff_training import Dashboard, TrainingStatus, add_months, build_dashboards
 from app.models import Membership, ModuleProgress, Role, School
-from app.services import statutory
-from app.services.staff_training import Dashboard, TrainingStatus, add_months, build_dashboards
 
 CHART_MONTHS = 12
 _lock = threading.Lock()

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, User
-from app.services.exports import spreadsheet_safe
-from app.services.requirements import PersonalRequirement, personal_requirements, requirements_for_schools
+from app.learning.requirements import PersonalRequirement, personal_requirements, requirements_for_schools
+from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role
+from app.platform.spreadsheets import spreadsheet_safe
+from app.self_assessment.models import User
 
 DUE_SOON_DAYS = 14
 

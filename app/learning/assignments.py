@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.links import public_url
-from app.models import Assignment, Role, School, User
-from app.services import email
-from app.services.staff_training import school_people
+from app.leadership.staff_training import school_people
+from app.models import Assignment, Role, School
+from app.platform import email
+from app.platform.links import public_url
+from app.self_assessment.models import User
 
 
 class AssignmentProblem(ValueError):

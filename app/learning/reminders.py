@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.links import public_url
+from app.leadership.staff_training import TrainingStatus, build_dashboard
 from app.models import ReminderSent, Role, School
-from app.services import email
-from app.services.staff_training import TrainingStatus, build_dashboard
+from app.platform import email
+from app.platform.links import public_url
 
 REMINDED = {TrainingStatus.DUE_SOON, TrainingStatus.OVERDUE, TrainingStatus.EXPIRED, TrainingStatus.OLDER_VERSION}
 

@@ -1,4 +1,7 @@
-"""Every model, imported here so that Alembic and the app see the whole schema."""
+"""The shared data model: the tables more than one area reads (schools, people and their roles, the CPD
+ledger, progress, requirements, the outbox, the audit log). A table that one area alone uses lives in
+that area (app/quizzes/models.py, app/self_assessment/models.py); `app.schema` imports every model,
+so that Alembic and the app see the whole schema."""
 
 from app.models.administration import (
     AUDIT_ACTION_LABELS,
@@ -13,6 +16,7 @@ from app.models.leaders import Assignment, ReminderSent, RequirementChange, Requ
 from app.models.ledger import LedgerEntry, LedgerIsAppendOnly
 from app.models.outbox import OutboxMessage
 from app.models.people import (
+    GOVERNOR_ROLES,
     ROLE_LABELS,
     SCHOOL_ROLES,
     AccountToken,
@@ -25,37 +29,22 @@ from app.models.people import (
     User,
 )
 from app.models.progress import ModuleProgress
-from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
-from app.models.self_assessment import (
-    ActionStatus,
-    KeyQuestionReflection,
-    RatingLevel,
-    ResponseStatus,
-    SelfAssessmentAction,
-    SelfAssessmentAnswer,
-    SelfAssessmentPosition,
-    SelfAssessmentResponse,
-    SelfAssessmentRound,
-)
 from app.models.xapi import XapiPushCursor
 
 __all__ = [
     "AUDIT_ACTION_LABELS",
     "EVIDENCE_MAX_BYTES",
+    "GOVERNOR_ROLES",
     "ROLE_LABELS",
     "SCHOOL_ROLES",
     "AccountToken",
-    "ActionStatus",
     "Assignment",
-    "AttemptStatus",
     "AuditAction",
     "AuditEvent",
     "EvidenceFile",
     "EvidenceMediaType",
-    "ExtraQuizAttempts",
     "InvitationStatus",
-    "KeyQuestionReflection",
     "LedgerEntry",
     "LedgerIsAppendOnly",
     "Membership",
@@ -65,24 +54,15 @@ __all__ = [
     "OrganisationKind",
     "OutboxMessage",
     "QualifiedTeacherRecord",
-    "QuizAnswer",
-    "QuizAttempt",
-    "RatingLevel",
     "RecordSharing",
     "RecoveryCode",
     "ReminderSent",
     "RequirementChange",
     "RequirementSetting",
-    "ResponseStatus",
     "RetentionPolicy",
     "Role",
     "School",
     "SchoolPhase",
-    "SelfAssessmentAction",
-    "SelfAssessmentAnswer",
-    "SelfAssessmentPosition",
-    "SelfAssessmentResponse",
-    "SelfAssessmentRound",
     "StaffImport",
     "TokenPurpose",
     "User",

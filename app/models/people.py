@@ -61,6 +61,8 @@ ROLE_LABELS = {
 }
 
 SCHOOL_ROLES = [role for role in Role if not role.is_organisation_role]
+# The roles on a school's governing board.
+GOVERNOR_ROLES = frozenset({Role.GOVERNOR, Role.SEND_GOVERNOR})
 
 
 def new_session_token() -> str:

@@ -50,7 +50,7 @@ class School(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Changes, in the same transaction, whenever something the staff training dashboard shows changes
-    # (app/services/training_revisions.py), so that what was worked out from the old data is never
+    # (app/leadership/revisions.py), so that what was worked out from the old data is never
     # shown again. Random rather than a counter, so that a value is never reused.
     training_revision: Mapped[str] = mapped_column(String(32), default=lambda: new_training_revision())
 

@@ -10,11 +10,13 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.links import public_url
-from app.models import AccountToken, AuditAction, Membership, Role, School, TokenPurpose, User
+from app.models import AccountToken, AuditAction, Membership, Role, School, TokenPurpose
 from app.models.base import utcnow
 from app.models.people import new_session_token
-from app.services import data_protection, email, passwords
+from app.people import passwords
+from app.platform import audit, email
+from app.platform.links import public_url
+from app.self_assessment.models import User
 
 
 class AlreadyMember(ValueError):
@@ -115,7 +117,7 @@ def add_role(*, user: User, school: School, role: Role, started_on: date, by: Us
     )
     db.session.add(membership)
     db.session.flush()
-    data_protection.record_event(
+    audit.record_event(
         AuditAction.ROLES_CHANGED,
         school_id=school.id,
         actor_id=by.id if by else None,

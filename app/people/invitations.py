@@ -15,7 +15,6 @@ SEND Ready. Someone who already works at the school can be given another role th
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,32 +22,17 @@ from flask import abort, current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.links import public_url
-from app.models import (
-    AuditAction,
-    InvitationStatus,
-    Membership,
-    MembershipInvitation,
-    Role,
-    School,
-    TokenPurpose,
-    User,
-)
+from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School, TokenPurpose
 from app.models.base import utcnow
+from app.people import accounts
 from app.permissions import check_grant
-from app.services import accounts, data_protection, email
+from app.platform import audit, email
+from app.platform.links import public_url
+from app.self_assessment.models import User
 
 
 class AlreadyInvited(ValueError):
     """The school has already invited the address to that role and is waiting for an answer."""
-
-
-class InvitationGone(LookupError):
-    """The invitation was answered or withdrawn already; the message says which, for the person."""
-
-
-class NotYourInvitation(LookupError):
-    """The signed-in person is not the one the invitation was sent to."""
 
 
 class Invited(enum.StrEnum):
@@ -126,7 +110,7 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
-    data_protection.record_event(
+    audit.record_event(
         AuditAction.PERSON_INVITED,
         school_id=school.id,
         actor_id=invited_by.id if invited_by else None,
@@ -183,156 +167,6 @@ def send_password_link(user: User, *, school: School, role: Role, inviter: User 
 def _role_phrase(role: Role) -> str:
     label = role.label if role in (Role.SENCO, Role.SEND_GOVERNOR) else role.label.lower()
     return f"{'an' if label[0] in 'aeiouAEIOU' else 'a'} {label}"
-
-
-# ---- the person's side ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SchoolInvitation:
-    """A school's pending invitations to one person, answered together."""
-
-    school: School
-    invitations: tuple[MembershipInvitation, ...]
-
-    @property
-    def first_id(self) -> int:
-        return self.invitations[0].id
-
-    @property
-    def roles(self) -> list[Role]:
-        return sorted({i.role for i in self.invitations}, key=list(Role).index)
-
-    @property
-    def role_labels(self) -> str:
-        return " and ".join(role.label for role in self.roles)
-
-    @property
-    def invited_on(self) -> datetime:
-        return min(i.created_at for i in self.invitations)
-
-
-def pending_for(user: User) -> list[SchoolInvitation]:
-    """The person's pending invitations, one item a school, oldest first."""
-    rows = db.session.scalars(
-        select(MembershipInvitation)
-        .where(MembershipInvitation.user_id == user.id, MembershipInvitation.status == InvitationStatus.PENDING)
-        .order_by(MembershipInvitation.id)
-    )
-    grouped: dict[int, list[MembershipInvitation]] = defaultdict(list)
-    for invitation in rows:
-        grouped[invitation.school_id].append(invitation)
-    return [SchoolInvitation(group[0].school, tuple(group)) for group in grouped.values()]
-
-
-def invitation_for(user: User, invitation_id: int) -> SchoolInvitation:
-    """The school's invitation that this id belongs to, for the signed-in person.
-
-    Raises `NotYourInvitation` when it was sent to someone else (or does not exist: the two read the
-    same, so that ids reveal nothing), and `InvitationGone` when it was answered or withdrawn.
-    """
-    invitation = db.session.get(MembershipInvitation, invitation_id)
-    if invitation is None or invitation.user_id != user.id:
-        raise NotYourInvitation(invitation_id)
-    if invitation.status is not InvitationStatus.PENDING:
-        raise InvitationGone(_gone_message(invitation))
-    for item in pending_for(user):
-        if item.school.id == invitation.school_id:
-            return item
-    raise InvitationGone(_gone_message(invitation))  # pragma: no cover - answered between the two reads
-
-
-def _gone_message(invitation: MembershipInvitation) -> str:
-    school = invitation.school.name
-    return {
-        InvitationStatus.ACCEPTED: f"You have already accepted this invitation: you are a member of {school}.",
-        InvitationStatus.DECLINED: (
-            f"You declined this invitation. If you want to join {school}, ask them to invite you again."
-        ),
-        InvitationStatus.WITHDRAWN: f"{school} withdrew this invitation. Ask them if you expected to join.",
-    }.get(invitation.status, "This invitation has already been answered.")
-
-
-def _claim(user_id: int, school_id: int, status: InvitationStatus) -> list[MembershipInvitation]:
-    """Answer the school's pending invitations to the person, once: a second tab or a double click finds
-    nothing left to answer. Returns the invitations this call answered."""
-    pending = list(
-        db.session.scalars(
-            select(MembershipInvitation)
-            .where(
-                MembershipInvitation.user_id == user_id,
-                MembershipInvitation.school_id == school_id,
-                MembershipInvitation.status == InvitationStatus.PENDING,
-            )
-            .order_by(MembershipInvitation.id)
-        )
-    )
-    claimed = []
-    now = utcnow()
-    for invitation in pending:
-        won = db.session.execute(
-            update(MembershipInvitation)
-            .where(MembershipInvitation.id == invitation.id, MembershipInvitation.status == InvitationStatus.PENDING)
-            .values(status=status, responded_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won == 1:
-            db.session.refresh(invitation)
-            claimed.append(invitation)
-    return claimed
-
-
-def accept(user: User, school_id: int, today: date | None = None) -> list[Membership]:
-    """The person joins the school in every role it invited them to. Returns the roles it started."""
-    today = today or date.today()
-    claimed = _claim(user.id, school_id, InvitationStatus.ACCEPTED)
-    started = []
-    for invitation in claimed:
-        held = db.session.scalar(
-            select(Membership).where(
-                Membership.user_id == user.id,
-                Membership.school_id == school_id,
-                Membership.role == invitation.role,
-                (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
-            )
-        )
-        if held is None:
-            held = Membership(
-                user_id=user.id,
-                school_id=school_id,
-                role=invitation.role,
-                started_on=invitation.started_on,
-                invited_by_id=invitation.invited_by_id,
-            )
-            db.session.add(held)
-            db.session.flush()
-            started.append(held)
-        invitation.membership_id = held.id
-    if claimed:
-        data_protection.record_event(
-            AuditAction.INVITATION_ACCEPTED,
-            school_id=school_id,
-            actor_id=user.id,
-            subject_user_id=user.id,
-            details={"roles": [i.role.value for i in claimed]},
-        )
-    db.session.flush()
-    return started
-
-
-def decline(user: User, school_id: int) -> bool:
-    """The person says no: the school's invitations to them end, and it keeps nothing of theirs."""
-    claimed = _claim(user.id, school_id, InvitationStatus.DECLINED)
-    if claimed:
-        data_protection.record_event(
-            AuditAction.INVITATION_DECLINED,
-            school_id=school_id,
-            actor_id=user.id,
-            subject_user_id=user.id,
-            details={"roles": [i.role.value for i in claimed]},
-        )
-    db.session.flush()
-    return bool(claimed)
 
 
 # ---- the school's side ----------------------------------------------------------------------------
@@ -408,9 +242,9 @@ def resend(school: School, invitation: MembershipInvitation, *, by: User) -> Non
 
 def withdraw(school: School, invitation: MembershipInvitation, *, by: User) -> bool:
     """Take back the school's invitations to that person. False if they answered meanwhile."""
-    claimed = _claim(invitation.user_id, school.id, InvitationStatus.WITHDRAWN)
+    claimed = claim_pending(invitation.user_id, school.id, InvitationStatus.WITHDRAWN)
     if claimed:
-        data_protection.record_event(
+        audit.record_event(
             AuditAction.INVITATION_WITHDRAWN,
             school_id=school.id,
             actor_id=by.id,
@@ -419,3 +253,32 @@ def withdraw(school: School, invitation: MembershipInvitation, *, by: User) -> b
         )
     db.session.flush()
     return bool(claimed)
+
+
+def claim_pending(user_id: int, school_id: int, status: InvitationStatus) -> list[MembershipInvitation]:
+    """Answer the school's pending invitations to the person, once: a second tab or a double click finds
+    nothing left to answer. Returns the invitations this call answered."""
+    pending = list(
+        db.session.scalars(
+            select(MembershipInvitation)
+            .where(
+                MembershipInvitation.user_id == user_id,
+                MembershipInvitation.school_id == school_id,
+                MembershipInvitation.status == InvitationStatus.PENDING,
+            )
+            .order_by(MembershipInvitation.id)
+        )
+    )
+    claimed = []
+    now = utcnow()
+    for invitation in pending:
+        won = db.session.execute(
+            update(MembershipInvitation)
+            .where(MembershipInvitation.id == invitation.id, MembershipInvitation.status == InvitationStatus.PENDING)
+            .values(status=status, responded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won == 1:
+            db.session.refresh(invitation)
+            claimed.append(invitation)
+    return claimed

@@ -1,4 +1,5 @@
-"""The school's data protection duties: the audit log, subject access, erasure and retention.
+"""Subject access: everything SEND Ready holds about a person, as the person or one of their schools
+downloads it.
 
 Subject access is generic on purpose: every table with a foreign key to `user_account` is exported,
 so that a table added later is covered without anyone remembering to add it here (a test walks the
@@ -18,9 +19,6 @@ else's: see `_school_scope`.
 Columns that hold secrets (password and token hashes, the authenticator secret) are never exported:
 DENIED_COLUMNS names them, and any other column whose name looks like a secret is left out too
 unless NOT_SECRET says why it is safe.
-
-Erasure replaces the person's name and email with a pseudonym and removes their secrets. Ledger
-entries stay as they are: their hashes cover ids, never names or emails, so every chain still verifies.
 """
 
 from __future__ import annotations
@@ -31,32 +29,21 @@ import enum
 import io
 import json
 import re
-import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, delete, exists, false, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Column, ColumnElement, Table, false, or_, select
 
 from app.extensions import db
-from app.models import (
-    AccountToken,
-    AuditAction,
-    AuditEvent,
-    Membership,
-    OutboxMessage,
-    RecoveryCode,
-    RetentionPolicy,
-    School,
-    StaffImport,
-    User,
-)
+from app.models import AuditAction, School
 from app.models.base import utcnow
-from app.models.people import new_session_token
+from app.platform.audit import record_event
+from app.platform.spreadsheets import spreadsheet_safe
+from app.self_assessment.models import User
 
 PERSON_TABLE = "user_account"
 
@@ -120,131 +107,6 @@ ACCOUNT_ONLY: dict[str, str] = {
     "outbox_message": "an email sent for no school (a password reset) is about the person's account and "
     "may have held a sign-in link; a school's download has only the email sent for that school",
 }
-
-# What a school keeps when it has not chosen: six years after leaving, as for other staff records.
-DEFAULT_ERASE_LEAVERS_AFTER_YEARS = 6
-# An uploaded staff file that was never applied is removed after this long.
-ABANDONED_IMPORT_AGE = timedelta(days=1)
-
-
-# ---- the audit log ------------------------------------------------------------------------------
-
-
-def record_event(
-    action: AuditAction,
-    *,
-    school_id: int | None = None,
-    actor_id: int | None = None,
-    subject_user_id: int | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Add an event to the audit log (flushed with the change it describes). Details: ids and counts only."""
-    event = AuditEvent(
-        action=AuditAction(action).value,
-        school_id=school_id,
-        actor_id=actor_id,
-        subject_user_id=subject_user_id,
-        details=dict(details or {}),
-        occurred_at=utcnow(),
-    )
-    db.session.add(event)
-    db.session.flush()
-    return event
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    event: AuditEvent
-    actor_name: str | None
-    subject_name: str | None
-    subject_id: int | None
-
-    @property
-    def action_label(self) -> str:
-        try:
-            return AuditAction(self.event.action).label
-        except ValueError:
-            return self.event.action
-
-    @property
-    def details_text(self) -> str:
-        return describe_details(self.event.details or {})
-
-
-def describe_details(details: dict[str, Any]) -> str:
-    parts = []
-    for key, value in sorted(details.items()):
-        if isinstance(value, list):
-            value = ", ".join(str(item) for item in value) or "none"
-        parts.append(f"{key.replace('_', ' ')}: {value}")
-    return "; ".join(parts)
-
-
-AUDIT_PAGE_SIZE = 200
-AUDIT_CSV_LIMIT = 50_000
-
-
-def audit_events(
-    school: School, *, action: str | None = None, person: str | None = None, limit: int = AUDIT_PAGE_SIZE
-) -> list[AuditRow]:
-    """The school's audit log, newest first, optionally for one action or people matching a name or email.
-
-    One query, whatever the size of the log.
-    """
-    actor = aliased(User)
-    subject = aliased(User)
-    query = (
-        select(AuditEvent, actor.name, subject.name)
-        .outerjoin(actor, actor.id == AuditEvent.actor_id)
-        .outerjoin(subject, subject.id == AuditEvent.subject_user_id)
-        .where(AuditEvent.school_id == school.id)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    )
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if person:
-        text = person.strip().lower()
-        query = query.where(
-            or_(
-                *(
-                    func.lower(column).contains(text, autoescape=True)
-                    for column in (actor.name, actor.email, subject.name, subject.email)
-                )
-            )
-        )
-    return [
-        AuditRow(event, actor_name, subject_name, event.subject_user_id)
-        for event, actor_name, subject_name in db.session.execute(query)
-    ]
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @ and so on) is made plain text with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def audit_csv(school: School, *, action: str | None = None, person: str | None = None) -> str:
-    rows = audit_events(school, action=action, person=person, limit=AUDIT_CSV_LIMIT)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["when (UTC)", "who", "what", "about whom", "details"])
-    for row in rows:
-        writer.writerow(
-            [
-                row.event.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
-                spreadsheet_safe(row.actor_name or "SEND Ready (a command)"),
-                row.action_label,
-                spreadsheet_safe(row.subject_name or ""),
-                spreadsheet_safe(row.details_text),
-            ]
-        )
-    return out.getvalue()
-
-
-# ---- subject access -----------------------------------------------------------------------------
 
 
 def _person_columns(table: Table) -> list[Column]:
@@ -474,199 +336,3 @@ def record_export(user: User, *, actor: User, school: School | None) -> None:
         subject_user_id=user.id,
         details={"by": "the person" if actor.id == user.id else "the school"},
     )
-
-
-# ---- erasure ------------------------------------------------------------------------------------
-
-ERASED_NAME = "Erased person"
-ERASED_EMAIL_DOMAIN = "erased.invalid"
-ERASED_MESSAGE = "(This message was removed when the person's details were erased.)\n"
-
-
-def has_open_membership(user_id: int, today: date) -> bool:
-    """Whether the person holds, or will hold, any role anywhere."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Membership.user_id == user_id,
-                    (Membership.ended_on.is_(None)) | (Membership.ended_on >= today),
-                )
-            )
-        )
-    )
-
-
-class CannotErase(ValueError):
-    """The person cannot be erased yet; the message says why."""
-
-
-def erasure_problem(user: User, *, actor: User | None, today: date) -> str | None:
-    """Why the person cannot be erased now, or None if they can."""
-    if user.erased_at is not None:
-        return "Their details have already been erased."
-    if actor is not None and actor.id == user.id:
-        return "You cannot erase your own details."
-    if has_open_membership(user.id, today):
-        return "They still have a role at a school or organisation. Mark them as a leaver everywhere first."
-    return None
-
-
-def erase_person(user: User, *, actor: User | None, school: School | None, today: date | None = None) -> None:
-    """Replace the person's name and email with a pseudonym, remove their secrets and sign-in, scrub
-    the email sent to them. Their records (roles, training, the ledger) stay, under the pseudonym."""
-    today = today or date.today()
-    problem = erasure_problem(user, actor=actor, today=today)
-    if problem:
-        raise CannotErase(problem)
-    old_email = user.email
-    pseudonym_email = f"erased-{user.id}-{secrets.token_hex(4)}@{ERASED_EMAIL_DOMAIN}"
-    user.name = f"{ERASED_NAME} {user.id}"
-    user.email = pseudonym_email
-    user.password_hash = None
-    user.active = False
-    user.session_token = new_session_token()
-    user.two_step_secret = None
-    user.two_step_enabled_at = None
-    user.two_step_last_counter = None
-    user.erased_at = utcnow()
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
-    about_them = or_(OutboxMessage.user_id == user.id, OutboxMessage.to_address == old_email)
-    # Unsent email to them is not sent; sent email keeps its kind and date, not its words.
-    db.session.execute(delete(OutboxMessage).where(about_them, OutboxMessage.sent_at.is_(None)))
-    db.session.execute(
-        update(OutboxMessage)
-        .where(about_them)
-        .values(to_address=pseudonym_email, body_text=ERASED_MESSAGE, body_text_for_subject_access=ERASED_MESSAGE)
-    )
-    # A staff file waiting to be applied may list them; it is dropped rather than edited.
-    db.session.execute(
-        delete(StaffImport).where(
-            StaffImport.applied_at.is_(None), StaffImport.csv_text.contains(old_email, autoescape=True)
-        )
-    )
-    # Evidence files (certificates, transcripts) carry the person's name: they go, rows and all. The
-    # ledger keeps only their ids and hashes, so the chain stays valid.
-    from app.services.cpd_record import delete_evidence_files
-
-    delete_evidence_files(user.id)
-    record_event(
-        AuditAction.PERSON_ERASED,
-        school_id=school.id if school else None,
-        actor_id=actor.id if actor else None,
-        subject_user_id=user.id,
-    )
-    db.session.flush()
-
-
-# ---- retention ----------------------------------------------------------------------------------
-
-
-def retention_years(school: School) -> int:
-    policy = db.session.scalars(select(RetentionPolicy).where(RetentionPolicy.school_id == school.id)).first()
-    return policy.erase_leavers_after_years if policy else DEFAULT_ERASE_LEAVERS_AFTER_YEARS
-
-
-def set_retention_years(school: School, years: int, *, actor: User) -> None:
-    policy = db.session.scalars(select(RetentionPolicy).where(RetentionPolicy.school_id == school.id)).first()
-    before = policy.erase_leavers_after_years if policy else DEFAULT_ERASE_LEAVERS_AFTER_YEARS
-    if policy is None:
-        policy = RetentionPolicy(school_id=school.id, erase_leavers_after_years=years)
-        db.session.add(policy)
-    policy.erase_leavers_after_years = years
-    policy.updated_at = utcnow()
-    if before != years:
-        record_event(
-            AuditAction.RETENTION_POLICY_CHANGED,
-            school_id=school.id,
-            actor_id=actor.id,
-            details={"years_before": before, "years_now": years},
-        )
-    db.session.flush()
-
-
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-@dataclass(frozen=True)
-class RetentionDue:
-    user: User
-    left_on: date
-    # The day the last school's policy allowed the details to be removed.
-    due_on: date
-
-
-def leavers_due_for_erasure(today: date | None = None) -> list[RetentionDue]:
-    """People who have left everywhere, whose every school's retention period has passed since."""
-    today = today or date.today()
-    open_membership = exists().where(
-        Membership.user_id == User.id, (Membership.ended_on.is_(None)) | (Membership.ended_on >= today)
-    )
-    any_membership = exists().where(Membership.user_id == User.id)
-    users = {
-        user.id: user
-        for user in db.session.scalars(select(User).where(User.erased_at.is_(None), any_membership, ~open_membership))
-    }
-    if not users:
-        return []
-    years_by_school = {
-        school_id: years
-        for school_id, years in db.session.execute(
-            select(RetentionPolicy.school_id, RetentionPolicy.erase_leavers_after_years)
-        )
-    }
-    memberships: dict[int, list[Membership]] = {}
-    ids = list(users)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for membership in db.session.scalars(select(Membership).where(Membership.user_id.in_(chunk))):
-            memberships.setdefault(membership.user_id, []).append(membership)
-    due = []
-    for user_id, held in memberships.items():
-        last_left = max(m.ended_on for m in held if m.ended_on is not None)
-        due_on = max(
-            _years_after(m.ended_on, years_by_school.get(m.school_id, DEFAULT_ERASE_LEAVERS_AFTER_YEARS))
-            for m in held
-            if m.ended_on is not None
-        )
-        if due_on <= today:
-            due.append(RetentionDue(users[user_id], last_left, due_on))
-    return sorted(due, key=lambda item: item.user.id)
-
-
-@dataclass
-class RetentionResult:
-    erased: list[RetentionDue]
-    abandoned_imports: int
-    dry_run: bool
-
-    def describe(self) -> list[str]:
-        verb = "Would erase" if self.dry_run else "Erased"
-        lines = [
-            f"{verb} person {due.user.id} ({due.user.email}): left on {due.left_on.isoformat()}, "
-            f"retention ended on {due.due_on.isoformat()}"
-            for due in self.erased
-        ]
-        what = "would be removed" if self.dry_run else "removed"
-        lines.append(f"{len(self.erased)} people {'would be ' if self.dry_run else ''}erased.")
-        lines.append(f"{self.abandoned_imports} abandoned staff files {what}.")
-        return lines
-
-
-def apply_retention(*, today: date | None = None, dry_run: bool = False) -> RetentionResult:
-    """Erase leavers past every school's retention period and drop abandoned staff files. Flushes."""
-    today = today or date.today()
-    due = leavers_due_for_erasure(today)
-    stale = StaffImport.created_at < utcnow() - ABANDONED_IMPORT_AGE
-    abandoned = db.session.scalar(select(func.count()).select_from(StaffImport).where(stale)) or 0
-    if not dry_run:
-        for item in due:
-            erase_person(item.user, actor=None, school=None, today=today)
-        db.session.execute(delete(StaffImport).where(stale))
-        db.session.flush()
-    return RetentionResult(due, abandoned, dry_run)

@@ -20,9 +20,10 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.models import AuditAction, Membership, RecoveryCode, Role, User
+from app.models import AuditAction, Membership, RecoveryCode, Role
 from app.models.base import utcnow
-from app.services import data_protection
+from app.platform import audit
+from app.self_assessment.models import User
 
 ISSUER = "SEND Ready"
 REQUIRED_ROLES = frozenset({Role.HEADTEACHER, Role.SENCO, Role.SCHOOL_ADMIN, Role.LA_OFFICER})
@@ -210,7 +211,7 @@ def set_up(user: User, secret: str, code: str) -> list[str] | None:
     user.two_step_enabled_at = utcnow()
     user.two_step_last_counter = counter
     codes = replace_recovery_codes(user)
-    data_protection.record_event(AuditAction.TWO_STEP_SET_UP, actor_id=user.id, subject_user_id=user.id)
+    audit.record_event(AuditAction.TWO_STEP_SET_UP, actor_id=user.id, subject_user_id=user.id)
     return codes
 
 
@@ -219,7 +220,7 @@ def new_recovery_codes(user: User, code: str) -> list[str] | None:
     if not check_code(user, code).accepted:
         return None
     codes = replace_recovery_codes(user)
-    data_protection.record_event(AuditAction.RECOVERY_CODES_REPLACED, actor_id=user.id, subject_user_id=user.id)
+    audit.record_event(AuditAction.RECOVERY_CODES_REPLACED, actor_id=user.id, subject_user_id=user.id)
     return codes
 
 
@@ -237,7 +238,7 @@ def turn_off(user: User, code: str) -> bool:
     user.two_step_enabled_at = None
     user.two_step_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    data_protection.record_event(AuditAction.TWO_STEP_TURNED_OFF, actor_id=user.id, subject_user_id=user.id)
+    audit.record_event(AuditAction.TWO_STEP_TURNED_OFF, actor_id=user.id, subject_user_id=user.id)
     db.session.flush()
     return True
 
@@ -249,5 +250,5 @@ def reset(user: User) -> None:
     user.two_step_enabled_at = None
     user.two_step_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    data_protection.record_event(AuditAction.TWO_STEP_TURNED_OFF, subject_user_id=user.id, details={"by": "command"})
+    audit.record_event(AuditAction.TWO_STEP_TURNED_OFF, subject_user_id=user.id, details={"by": "command"})
     db.session.flush()

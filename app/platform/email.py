@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
-from app.services.data_protection import without_sign_in_links
+from app.people.subject_access import without_sign_in_links
 
 log = logging.getLogger("send_ready.email")
 

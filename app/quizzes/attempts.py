@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from app.content.model import Catalogue, Module, Question, Quiz
 from app.content.question_types import QUESTION_TYPES
 from app.extensions import db
-from app.models import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt, User
+from app.learning import module_progress
 from app.models.base import utcnow
-from app.services import learning, ledger
-from app.services.ledger import EntryKind
+from app.quizzes.models import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
+from app.records import ledger
+from app.records.ledger import EntryKind
+from app.self_assessment.models import User
 
 
 class NoAttemptsLeft(Exception):
@@ -286,7 +288,7 @@ def submit(*, catalogue: Catalogue, user_id: int, module: Module, attempt_id: in
     )
     completed = False
     if attempt.passed:
-        completed = learning.complete_if_ready(
+        completed = module_progress.complete_if_ready(
             catalogue=catalogue, user_id=user_id, school_id=attempt.school_id, module=module
         )
     db.session.flush()

@@ -23,12 +23,14 @@ from flask import abort, current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LedgerEntry, School, User
-from app.routing import LARGEST_ID
-from app.services import ledger
-from app.services.cpd_record import CpdRecord, RecordEntry, duration_text, local_date
-from app.services.exports import render_pdf
-from app.services.ledger import EntryKind
+from app.models import LedgerEntry, School
+from app.platform.pdf import render_pdf
+from app.records import ledger
+from app.records.cpd import CpdRecord, RecordEntry
+from app.records.ledger import EntryKind
+from app.records.terms import duration_text, local_date
+from app.self_assessment.models import User
+from app.web.routing import LARGEST_ID
 
 # Part of the key: a code made for any other purpose with the same SECRET_KEY never checks here.
 KEY_PURPOSE = b"send-ready certificate verification code v1"

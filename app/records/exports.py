@@ -1,6 +1,6 @@
 """A CPD record to take away: CSV for spreadsheets, a PDF statement, and JSON for the API.
 
-All three are drawn from the same `CpdRecord` (cpd_record.build_record), so they always agree with
+All three are drawn from the same `CpdRecord` (reading.build_record), so they always agree with
 the page. PDFs are made with WeasyPrint from templates in templates/cpd/, with every outside
 resource refused, so nothing a person typed can make the renderer fetch a URL or read a file.
 """
@@ -11,26 +11,14 @@ import csv
 import io
 from datetime import datetime
 
-from flask import render_template
 from marshmallow import Schema, fields
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
 
-from app.services.cpd_record import CpdRecord, RecordEntry, academic_year_label, format_hours
+from app.platform.pdf import render_pdf
+from app.platform.spreadsheets import spreadsheet_safe
+from app.records.cpd import CpdRecord, RecordEntry
+from app.records.terms import academic_year_label, format_hours
 
 # ---- PDF ------------------------------------------------------------------------------------------
-
-
-def _no_fetching() -> URLFetcher:
-    # No protocol is allowed: the documents are self-contained (fonts come from the system).
-    return URLFetcher(allowed_protocols=(), allow_redirects=False)
-
-
-def render_pdf(template: str, **context) -> bytes:
-    """Render a template to PDF with the PDF stylesheet."""
-    html = render_template(template, **context)
-    stylesheet = CSS(string=render_template("cpd/pdf.css"), url_fetcher=_no_fetching())
-    return HTML(string=html, url_fetcher=_no_fetching(), base_url=None).write_pdf(stylesheets=[stylesheet])
 
 
 def statement_pdf(record: CpdRecord, *, school_name: str | None, generated_at: datetime) -> bytes:
@@ -63,13 +51,6 @@ CSV_COLUMNS = (
 )
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP's list: = + - @, tab, CR).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    """The cell's text, with a leading apostrophe if a spreadsheet would otherwise run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _csv_row(entry: RecordEntry) -> list[str]:

@@ -16,9 +16,10 @@ from flask import abort
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditAction, Membership, RecordSharing, School, User
+from app.models import AuditAction, Membership, RecordSharing, School
 from app.models.base import utcnow
-from app.services import data_protection
+from app.platform import audit
+from app.self_assessment.models import User
 
 
 def is_shared(user_id: int, school_id: int) -> bool:
@@ -84,7 +85,7 @@ def set_sharing(user: User, school_id: int, share: bool, today: date | None = No
         db.session.add(row)
     row.shared_at = now if share else None
     row.changed_at = now
-    data_protection.record_event(
+    audit.record_event(
         AuditAction.RECORD_SHARED if share else AuditAction.RECORD_SHARING_STOPPED,
         school_id=school_id,
         actor_id=user.id,

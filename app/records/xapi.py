@@ -35,7 +35,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models import LedgerEntry, XapiPushCursor
 from app.models.base import utcnow
-from app.services.ledger import EntryKind
+from app.records.ledger import EntryKind
 
 XAPI_VERSION = "1.0.3"
 # Fixed for ever: changing it would change every statement id, and stores would take them as new.

@@ -4,10 +4,10 @@ from flask import has_request_context, request
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.main.forms import SwitchContextForm
 from app.models import Role
+from app.people.subject_access import without_sign_in_links
 from app.permissions import Permission, available_contexts, current_context
-from app.services.data_protection import without_sign_in_links
+from app.web.main.forms import SwitchContextForm
 
 
 def register_template_helpers(app) -> None:

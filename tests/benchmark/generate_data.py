@@ -150,7 +150,7 @@ def person_history(
     """A year of one person's ledger entries, chained and hashed exactly as the ledger does it, and
     the progress rows that agree with them (each completed module read to the end, and the next
     module of the pathway, if any, part-read)."""
-    from app.services.ledger import EntryKind, compute_hash
+    from app.records.ledger import EntryKind, compute_hash
 
     wanted: list[str] = []
     for role in roles:
@@ -171,7 +171,7 @@ def person_history(
                     f"quiz_attempted:{module.id}:{module.version}:{attempt}",
                 )
             )
-        # The payload and dedupe key that app.services.learning.record_module_completion writes.
+        # The payload and dedupe key that app.learning.module_progress.record_module_completion writes.
         events.append(
             (
                 EntryKind.MODULE_COMPLETED,
@@ -382,20 +382,20 @@ def quiz_module_id(catalogue: Any) -> str | None:
 def start_sample_quiz_attempts(app, emails: list[str]) -> int:
     """A quiz attempt in progress for each of these people, started by the app's own quiz service
     (when the app has quizzes), so that the benchmark has a quiz question page to open."""
-    from app.services import accounts
+    from app.people import accounts
 
     catalogue = app.extensions.get("catalogue")
     module_id = quiz_module_id(catalogue)
     if module_id is None:
         return 0
-    from app.services import quizzes
+    from app.quizzes import attempts
 
     started = 0
     for email in emails:
         user = accounts.find_user_by_email(email)
         if user is None or not user.memberships:
             continue
-        quizzes.start_or_resume(
+        attempts.start_or_resume(
             catalogue=catalogue,
             user_id=user.id,
             school_id=user.memberships[0].school_id,
@@ -457,9 +457,10 @@ def generate(
 
     from app import create_app
     from app.extensions import db
-    from app.models import LedgerEntry, Membership, Organisation, School, User
-    from app.services.ledger import EntryKind, append_entry, verify_person
-    from app.services.passwords import hash_password
+    from app.models import LedgerEntry, Membership, Organisation, School
+    from app.people.passwords import hash_password
+    from app.records.ledger import EntryKind, append_entry, verify_person
+    from app.self_assessment.models import User
 
     check_bench_database(database_url)
     ensure_database(database_url)

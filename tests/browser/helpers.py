@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ElementHandle, Page
 
+from app.demo.seed import DEMO_INVITATION, DEMO_SCHOOLS, OFFICER, PEOPLE_PER_SCHOOL, SHARED_GOVERNOR
 from app.models import Role
-from app.services.demo import DEMO_INVITATION, DEMO_SCHOOLS, OFFICER, PEOPLE_PER_SCHOOL, SHARED_GOVERNOR
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -22,9 +22,9 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from app.auth.two_step import CODE_FAILED
-from app.services.demo import DEMO_SCHOOLS
-from app.services.two_step import RECOVERY_CODE_COUNT
+from app.demo.seed import DEMO_SCHOOLS
+from app.people.two_step import RECOVERY_CODE_COUNT
+from app.web.auth.two_step import CODE_FAILED
 from tests.browser.helpers import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,

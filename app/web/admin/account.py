@@ -4,12 +4,13 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.auth.two_step import CODE_FAILED, PER_ACCOUNT_SCOPE, SetUpForm, person_key
 from app.extensions import db, limiter
-from app.people import account_bp as bp
-from app.people.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
+from app.people import subject_access, two_step
 from app.permissions import Permission, current_context, requires
-from app.services import data_protection, record_sharing, two_step
+from app.records import sharing
+from app.web.admin import account_bp as bp
+from app.web.admin.forms import NewRecoveryCodesForm, TurnOffTwoStepForm
+from app.web.auth.two_step import CODE_FAILED, PER_ACCOUNT_SCOPE, SetUpForm, person_key
 
 # The reference to the key being set up (two_step.set_up_secret), kept in the session until the
 # person proves their app has the key; the readable session cookie never holds the key itself.
@@ -45,7 +46,7 @@ def _account_page(*, codes_form=None, off_form=None, status: int = 200):
             off_form=off_form,
             form=failed,
             download_form=FlaskForm(),
-            sharing=record_sharing.sharing_of(user) if _keeps_a_record() else [],
+            sharing=sharing.sharing_of(user) if _keeps_a_record() else [],
         ),
         status,
     )
@@ -134,13 +135,13 @@ def turn_off_two_step():
 def download_your_data():
     if not FlaskForm().validate_on_submit():
         return redirect(url_for("account.your_account"))
-    archive = data_protection.export_person(current_user)
-    data_protection.record_export(current_user, actor=current_user, school=None)
+    archive = subject_access.export_person(current_user)
+    subject_access.record_export(current_user, actor=current_user, school=None)
     db.session.commit()
     return Response(
         archive,
         mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{data_protection.export_filename(current_user)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{subject_access.export_filename(current_user)}"'},
     )
 
 
@@ -148,12 +149,12 @@ def download_your_data():
 @requires(Permission.TAKE_TRAINING)
 def change_sharing(school_id: int):
     """Share (or stop sharing) one's CPD record from other schools with one of one's schools."""
-    school = record_sharing.school_of_person_or_404(current_user, school_id)
+    school = sharing.school_of_person_or_404(current_user, school_id)
     answer = request.form.get("share")
     if not FlaskForm().validate_on_submit() or answer not in ("yes", "no"):
         abort(400)
     share = answer == "yes"
-    changed = record_sharing.set_sharing(current_user, school.id, share)
+    changed = sharing.set_sharing(current_user, school.id, share)
     db.session.commit()
     if changed:
         flash("Your CPD record from other schools is shared." if share else "You have stopped sharing it.")

@@ -25,8 +25,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.form_fields import DayMonthYearField, strip_whitespace
 from app.models import SCHOOL_ROLES
+from app.web.form_fields import DayMonthYearField, strip_whitespace
 
 
 class InvitePersonForm(FlaskForm):

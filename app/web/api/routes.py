@@ -9,18 +9,18 @@ from flask import jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from app.api import bp
 from app.content import catalogue
 from app.permissions import Permission, requires
-from app.services import cpd_record, exports, xapi
+from app.records import exports, reading, xapi
+from app.web.api import bp
 
 
 @bp.route("/me/cpd")
 @requires(Permission.TAKE_TRAINING)
 def my_cpd():
     """Your CPD record: `?year=2025` (the academic year starting then) and `?kind=` filter the entries."""
-    year, kind = cpd_record.filters_from(request.args)
-    record = cpd_record.build_record(current_user, catalogue=catalogue(), year=year, kind=kind)
+    year, kind = reading.filters_from(request.args)
+    record = reading.build_record(current_user, catalogue=catalogue(), year=year, kind=kind)
     return jsonify(exports.record_json(record))
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("assess", __name__, url_prefix="/self-assessment")
 
-from app.assess import routes  # noqa: E402, F401
+from app.web.assess import board, lead, reflections, routes  # noqa: E402, F401

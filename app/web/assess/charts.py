@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.models import RatingLevel
-from app.services.self_assessment import SetTrend
+from app.self_assessment.models import RatingLevel
+from app.self_assessment.trends import SetTrend
 
 WIDTH = 640
 HEIGHT = 260

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask import abort
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -19,16 +20,9 @@ from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, S
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
-from app.form_fields import DayMonthYearField, strip_whitespace
-from app.models import ActionStatus, RatingLevel
-from app.services.self_assessment import (
-    INVITABLE_ROLES,
-    MAX_ACTION,
-    MAX_EVIDENCE,
-    MAX_NEXT_STEP,
-    MAX_NOTES,
-    MAX_OWNER,
-)
+from app.self_assessment.models import ActionStatus, RatingLevel
+from app.self_assessment.rounds import INVITABLE_ROLES, MAX_ACTION, MAX_EVIDENCE, MAX_NEXT_STEP, MAX_NOTES, MAX_OWNER
+from app.web.form_fields import DayMonthYearField, strip_whitespace
 
 RATING_CHOICES = [SelectChoice(level.value, level.label) for level in RatingLevel]
 
@@ -224,3 +218,21 @@ def reflection_form(question_count: int, data: dict | None = None) -> FlaskForm:
     fields["submit"] = SubmitField("Save your reflections", widget=GovSubmitInput())
     # On a POST the form reads what was sent; `data` fills it for a GET.
     return type("ReflectionForm", (FlaskForm,), fields)(data=data)
+
+
+# ---- values posted by the forms ----------------------------------------------------------------
+
+
+def version_or_400(value: str | None) -> int:
+    """The version a page was made from. Only a tampered or truncated form lacks a number."""
+    try:
+        version = int(value or "")
+    except ValueError:
+        abort(400)
+    if version < 0:
+        abort(400)
+    return version
+
+
+def rating_from(value: str | None) -> RatingLevel | None:
+    return RatingLevel(value) if value else None

@@ -3,8 +3,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from app.form_fields import strip_whitespace
-from app.services.passwords import MAXIMUM_LENGTH, password_problem
+from app.people.passwords import MAXIMUM_LENGTH, password_problem
+from app.web.form_fields import strip_whitespace
 
 
 class SignInForm(FlaskForm):

@@ -10,15 +10,15 @@ import hashlib
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from app.auth import bp
-from app.auth import two_step as second_step
-from app.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
 from app.extensions import db, limiter
 from app.models import TokenPurpose
 from app.models.base import utcnow
+from app.people import accounts, joining, two_step
 from app.permissions import public, requires
-from app.services import accounts, invitations, two_step
-from app.sessions import safe_next_url, start_session
+from app.web.auth import bp
+from app.web.auth import two_step as second_step
+from app.web.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
+from app.web.sessions import safe_next_url, start_session
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
@@ -104,15 +104,15 @@ def _new_password_page(token_raw: str, purpose: TokenPurpose, template: str, don
         # They chose a password through another school's invitation: this one waits for them signed in.
         flash("You already have a password. Sign in to answer your invitation.")
         return redirect(url_for("auth.sign_in", next=url_for("invitations.list_invitations")))
-    joining = token.school if purpose is TokenPurpose.INVITATION else None
+    joining_school = token.school if purpose is TokenPurpose.INVITATION else None
     form = NewPasswordForm(email=token.user.email, name=token.user.name)
     if form.validate_on_submit():
         if not accounts.redeem_token_and_set_password(token, form.password.data):
             db.session.rollback()
             return render_template("auth/link_not_valid.html", purpose=purpose), 404
         user = token.user
-        if joining is not None and invitations.accept(user, joining.id):
-            done_message = f"Your password is saved: you have joined {joining.name} and you are signed in."
+        if joining_school is not None and joining.accept(user, joining_school.id):
+            done_message = f"Your password is saved: you have joined {joining_school.name} and you are signed in."
         db.session.commit()
         if (stage := two_step.second_step(user)) is not None:
             # A new password alone never gets past two-step sign-in.
@@ -122,7 +122,7 @@ def _new_password_page(token_raw: str, purpose: TokenPurpose, template: str, don
         start_session(user)
         flash(done_message)
         return redirect(url_for("main.home"))
-    return render_template(template, form=form, person=token.user, joining=joining)
+    return render_template(template, form=form, person=token.user, joining=joining_school)
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])

@@ -19,14 +19,11 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from app.form_fields import DayMonthYearField, strip_whitespace
 from app.models.base import utcnow
-from app.services.cpd_record import (
+from app.records.evidence_files import EvidenceRefused, EvidenceUpload, read_evidence_upload
+from app.records.external_cpd import ExternalCpdDetails, Qualification
+from app.records.terms import (
     Category,
-    EvidenceRefused,
-    EvidenceUpload,
-    ExternalCpdDetails,
-    Qualification,
     QualificationKind,
     QualificationStatus,
     ReviewDecision,
@@ -34,8 +31,8 @@ from app.services.cpd_record import (
     format_hours,
     local_date,
     minutes_from_hours,
-    read_evidence_upload,
 )
+from app.web.form_fields import DayMonthYearField, strip_whitespace
 
 
 def _once_key() -> str:

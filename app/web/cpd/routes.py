@@ -10,15 +10,17 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.content import catalogue
-from app.cpd import bp, certificates_bp
-from app.cpd.forms import CorrectExternalCpdForm, ExternalCpdForm, ReviewForm, VoidCertificateForm
 from app.extensions import db
-from app.links import public_url
-from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role, User
+from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role
 from app.permissions import Permission, current_context, current_school, public, requires
-from app.services import certificates, cpd_record, exports
-from app.services.cpd_record import CpdRecord, ReviewDecision
-from app.services.ledger import EntryKind
+from app.platform.links import public_url
+from app.records import certificates, evidence_files, exports, external_cpd, reading, school_view, terms, writing
+from app.records.cpd import CpdRecord
+from app.records.ledger import EntryKind
+from app.records.terms import ReviewDecision
+from app.self_assessment.models import User
+from app.web.cpd import bp, certificates_bp
+from app.web.cpd.forms import CorrectExternalCpdForm, ExternalCpdForm, ReviewForm, VoidCertificateForm
 
 MODULE_KINDS = (EntryKind.MODULE_COMPLETED.value,)
 # The forms that take an evidence file accept a request this big: the file and room for the rest.
@@ -48,13 +50,13 @@ def _school_id() -> int | None:
 
 
 def _record_of(user: User) -> CpdRecord:
-    year, kind = cpd_record.filters_from(request.args)
-    return cpd_record.build_record(user, catalogue=catalogue(), year=year, kind=kind)
+    year, kind = reading.filters_from(request.args)
+    return reading.build_record(user, catalogue=catalogue(), year=year, kind=kind)
 
 
 def _school_record_of(person: User, school) -> CpdRecord:
-    year, kind = cpd_record.filters_from(request.args)
-    return cpd_record.record_for_school(person, school, catalogue=catalogue(), year=year, kind=kind)
+    year, kind = reading.filters_from(request.args)
+    return school_view.record_for_school(person, school, catalogue=catalogue(), year=year, kind=kind)
 
 
 def _can_review() -> bool:
@@ -103,14 +105,14 @@ def add_external_cpd():
     form = ExternalCpdForm()
     if form.validate_on_submit():
         try:
-            cpd_record.record_external_cpd(
+            writing.record_external_cpd(
                 user_id=current_user.id,
                 school_id=_school_id(),
                 details=form.details(),
                 evidence=form.evidence_upload,
                 once_key=form.once_key.data,
             )
-        except cpd_record.ExternalCpdRefused as problem:
+        except external_cpd.ExternalCpdRefused as problem:
             # The form checks the same rules, so this is a rare race; the summary links to the top field.
             db.session.rollback()
             form.title.errors = [*form.title.errors, str(problem)]
@@ -125,7 +127,7 @@ def add_external_cpd():
 @bp.route("/entries/<int:entry_id>/correct", methods=["GET", "POST"])
 @requires(Permission.TAKE_TRAINING)
 def correct_external_cpd(entry_id: int):
-    record = cpd_record.build_record(current_user, catalogue=catalogue())
+    record = reading.build_record(current_user, catalogue=catalogue())
     entry = record.find(entry_id)
     if entry is None or entry.current_version is None or entry.current_version.details_of_external is None:
         abort(404)
@@ -135,7 +137,7 @@ def correct_external_cpd(entry_id: int):
         form.fill_from(current.details_of_external)
     if form.validate_on_submit():
         try:
-            cpd_record.correct_external_cpd(
+            writing.correct_external_cpd(
                 record=record,
                 entry_id=entry_id,
                 details=form.details(),
@@ -143,7 +145,7 @@ def correct_external_cpd(entry_id: int):
                 keep_evidence=not form.remove_evidence.data,
                 once_key=form.once_key.data,
             )
-        except cpd_record.ExternalCpdRefused as problem:
+        except external_cpd.ExternalCpdRefused as problem:
             # The form checks the same rules, so this is a rare race; the summary links to the top field.
             db.session.rollback()
             form.title.errors = [*form.title.errors, str(problem)]
@@ -158,15 +160,15 @@ def correct_external_cpd(entry_id: int):
 @bp.route("/entries/<int:entry_id>/evidence")
 @requires(Permission.TAKE_TRAINING)
 def download_evidence(entry_id: int):
-    record = cpd_record.build_record(current_user)
-    evidence, data = cpd_record.evidence_for_or_404(record, entry_id)
+    record = reading.build_record(current_user)
+    evidence, data = evidence_files.evidence_for_or_404(record, entry_id)
     return _evidence_response(evidence, data, record.find(entry_id).sequence)
 
 
 @bp.route("/certificates/<module_id>")
 @requires(Permission.TAKE_TRAINING)
 def download_certificate(module_id: str):
-    record = cpd_record.build_record(current_user, catalogue=catalogue())
+    record = reading.build_record(current_user, catalogue=catalogue())
     completion = certificates.certificate_entry(record, module_id)
     if completion is None:
         if module_id not in catalogue().modules:
@@ -212,7 +214,7 @@ def download_statement():
 @requires(Permission.REVIEW_CPD_RECORDS)
 def list_reviews():
     school = current_school()
-    waiting = cpd_record.awaiting_review(school, reviewer_id=current_user.id)
+    waiting = school_view.awaiting_review(school, reviewer_id=current_user.id)
     return render_template("cpd/list_reviews.html", school=school, waiting=waiting)
 
 
@@ -220,10 +222,10 @@ def list_reviews():
 @requires(Permission.REVIEW_CPD_RECORDS)
 def show_person_record(user_id: int):
     if user_id == current_user.id:
-        year, kind = cpd_record.filters_from(request.args)
+        year, kind = reading.filters_from(request.args)
         return redirect(url_for("cpd.your_record", year=year, kind=kind))
     school = current_school()
-    person = cpd_record.person_at_school_or_404(school, user_id)
+    person = school_view.person_at_school_or_404(school, user_id)
     return render_template(
         "cpd/show_person_record.html", record=_school_record_of(person, school), person=person, school=school
     )
@@ -233,7 +235,7 @@ def show_person_record(user_id: int):
 @requires(Permission.REVIEW_CPD_RECORDS)
 def download_person_statement(user_id: int):
     school = current_school()
-    person = cpd_record.person_at_school_or_404(school, user_id)
+    person = school_view.person_at_school_or_404(school, user_id)
     record = _school_record_of(person, school)
     pdf = exports.statement_pdf(record, school_name=school.name, generated_at=datetime.now(UTC))
     return _attachment(pdf, "application/pdf", f"cpd-statement-{person.id}{_year_suffix(record)}.pdf")
@@ -243,9 +245,9 @@ def download_person_statement(user_id: int):
 @requires(Permission.REVIEW_CPD_RECORDS)
 def review_entry(staff_entry_id: int):
     school = current_school()
-    entry, person = cpd_record.staff_entry_or_404(school, staff_entry_id, cpd_record.EXTERNAL_KINDS)
-    record = cpd_record.record_for_school(person, school, catalogue=catalogue())
-    current = cpd_record.owned_entry_or_404(record, entry.id).current_version
+    entry, person = school_view.staff_entry_or_404(school, staff_entry_id, terms.EXTERNAL_KINDS)
+    record = school_view.record_for_school(person, school, catalogue=catalogue())
+    current = school_view.owned_entry_or_404(record, entry.id).current_version
     if current is None:
         abort(404)
     if person.id == current_user.id:
@@ -256,7 +258,7 @@ def review_entry(staff_entry_id: int):
     if form.validate_on_submit():
         decision = ReviewDecision(form.decision.data)
         try:
-            cpd_record.review_external_cpd(
+            writing.review_external_cpd(
                 reviewer_id=current_user.id,
                 school=school,
                 record=record,
@@ -266,7 +268,7 @@ def review_entry(staff_entry_id: int):
                 comment=form.comment.data or "",
                 once_key=form.once_key.data,
             )
-        except cpd_record.ExternalCpdRefused as problem:
+        except external_cpd.ExternalCpdRefused as problem:
             db.session.rollback()
             form.decision.errors = [*form.decision.errors, str(problem)]
             form.seen_version.data = str(current.id)
@@ -282,10 +284,10 @@ def review_entry(staff_entry_id: int):
 @requires(Permission.REVIEW_CPD_RECORDS)
 def download_staff_evidence(staff_entry_id: int):
     school = current_school()
-    entry, person = cpd_record.staff_entry_or_404(school, staff_entry_id, cpd_record.EXTERNAL_KINDS)
+    entry, person = school_view.staff_entry_or_404(school, staff_entry_id, terms.EXTERNAL_KINDS)
     # Evidence follows its entry: this school's own, or another school's while the person shares it.
-    record = cpd_record.record_for_school(person, school)
-    evidence, data = cpd_record.evidence_for_or_404(record, entry.id)
+    record = school_view.record_for_school(person, school)
+    evidence, data = evidence_files.evidence_for_or_404(record, entry.id)
     return _evidence_response(evidence, data, entry.sequence)
 
 
@@ -293,9 +295,9 @@ def download_staff_evidence(staff_entry_id: int):
 @requires(Permission.REVIEW_CPD_RECORDS)
 def void_certificate(completion_id: int):
     school = current_school()
-    entry, person = cpd_record.staff_entry_or_404(school, completion_id, MODULE_KINDS)
-    record = cpd_record.record_for_school(person, school, catalogue=catalogue())
-    completion = cpd_record.owned_entry_or_404(record, entry.id)
+    entry, person = school_view.staff_entry_or_404(school, completion_id, MODULE_KINDS)
+    record = school_view.record_for_school(person, school, catalogue=catalogue())
+    completion = school_view.owned_entry_or_404(record, entry.id)
     form = VoidCertificateForm()
     if completion.voided_by is None and form.validate_on_submit():
         certificates.void_certificate(

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("la", __name__, url_prefix="/organisation")
 
-from app.la import routes  # noqa: E402, F401
+from app.web.la import routes  # noqa: E402, F401

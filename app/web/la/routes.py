@@ -5,9 +5,9 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.content import catalogue
-from app.la import bp
+from app.leadership import organisation_summary
 from app.permissions import Permission, current_context, requires
-from app.services import organisation_summary
+from app.web.la import bp
 
 
 def _organisation():

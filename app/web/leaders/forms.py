@@ -11,7 +11,7 @@ from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.form_fields import DayMonthYearField, OnceOnlyField
+from app.web.form_fields import DayMonthYearField, OnceOnlyField
 
 
 class AssignTrainingForm(FlaskForm):

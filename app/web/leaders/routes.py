@@ -10,15 +10,16 @@ from wtforms.fields.choices import SelectChoice
 
 from app.content import catalogue
 from app.extensions import db
-from app.leaders import bp
-from app.leaders.forms import AssignTrainingForm, RefreshForm, RequirementForm
+from app.leadership import board_report as board_reports
+from app.leadership import snapshots
+from app.leadership import staff_training as dashboards
+from app.learning import assignments, requirements
 from app.models import SCHOOL_ROLES, Role
+from app.people.staff import person_in_school_or_404
 from app.permissions import Permission, current_school, requires
-from app.services import assignments, requirements, training_snapshots
-from app.services import board_report as board_report_service
-from app.services import staff_training as dashboards
-from app.services.exports import render_pdf
-from app.services.people import person_in_school_or_404
+from app.platform.pdf import render_pdf
+from app.web.leaders import bp
+from app.web.leaders.forms import AssignTrainingForm, RefreshForm, RequirementForm
 
 
 @bp.route("/staff-training")
@@ -26,7 +27,7 @@ from app.services.people import person_in_school_or_404
 def staff_training():
     school = current_school()
     chosen = dashboards.DashboardFilter.from_args(request.args)
-    training = training_snapshots.for_school(catalogue(), school)
+    training = snapshots.for_school(catalogue(), school)
     return render_template(
         "leaders/staff_training.html",
         school=school,
@@ -47,7 +48,7 @@ def staff_training():
 def staff_training_csv():
     school = current_school()
     chosen = dashboards.DashboardFilter.from_args(request.args)
-    shown = dashboards.apply_filter(training_snapshots.for_school(catalogue(), school).dashboard, chosen)
+    shown = dashboards.apply_filter(snapshots.for_school(catalogue(), school).dashboard, chosen)
     if not shown.rows:
         flash("Nobody matches these filters, so there is nothing to download. Change or clear the filters.")
         return redirect(url_for("leaders.staff_training", **chosen.as_args()))
@@ -61,7 +62,7 @@ def staff_training_csv():
 def person_training(user_id: int):
     school = current_school()
     person = person_in_school_or_404(school, user_id)
-    dashboard = training_snapshots.for_school(catalogue(), school).dashboard
+    dashboard = snapshots.for_school(catalogue(), school).dashboard
     row = next((row for row in dashboard.rows if row.user.id == user_id), None)
     return render_template(
         "leaders/person_training.html",
@@ -183,7 +184,7 @@ def manage_requirements():
 @requires(Permission.VIEW_BOARD_REPORT)
 def board_report():
     school = current_school()
-    report = board_report_service.build_board_report(catalogue(), school)
+    report = board_reports.build_board_report(catalogue(), school)
     return render_template("leaders/board_report.html", report=report, modules=catalogue().modules, printable=False)
 
 
@@ -191,7 +192,7 @@ def board_report():
 @requires(Permission.VIEW_BOARD_REPORT)
 def board_report_pdf():
     school = current_school()
-    report = board_report_service.build_board_report(catalogue(), school)
+    report = board_reports.build_board_report(catalogue(), school)
     pdf = render_pdf("leaders/board_report_pdf.html", report=report, modules=catalogue().modules, printable=True)
     filename = f"send-board-report-{school.urn}-{report.today.isoformat()}.pdf"
     return Response(

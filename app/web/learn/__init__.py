@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("learn", __name__, url_prefix="/training")
 
-from app.learn import routes  # noqa: E402, F401
+from app.web.learn import routes  # noqa: E402, F401

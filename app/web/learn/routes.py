@@ -7,10 +7,11 @@ from flask_wtf import FlaskForm
 from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
-from app.learn import bp
+from app.learning import module_progress
 from app.models import Role
 from app.permissions import Permission, current_context, requires
-from app.services import email, learning
+from app.platform import email
+from app.web.learn import bp
 
 
 def _module_or_404(module_id: str) -> Module:
@@ -25,8 +26,8 @@ def _module_or_404(module_id: str) -> Module:
 def your_training():
     context = current_context()
     roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
-    pathways = learning.pathways_for(catalogue(), current_user.id, roles)
-    return render_template("learn/your_training.html", pathways=pathways, Status=learning.ModuleStatus)
+    pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
+    return render_template("learn/your_training.html", pathways=pathways, Status=module_progress.ModuleStatus)
 
 
 @bp.route("/modules")
@@ -38,8 +39,8 @@ def list_modules():
         modules = [module for module in modules if role in module.audience]
     else:
         role = ""
-    progress = learning.progress_for(current_user.id)
-    rows = [(module, learning.status_of(module, progress.get(module.id))) for module in modules]
+    progress = module_progress.progress_for(current_user.id)
+    rows = [(module, module_progress.status_of(module, progress.get(module.id))) for module in modules]
     roles = [r for r in Role if any(r.value in m.audience for m in catalogue().modules.values())]
     return render_template("learn/list_modules.html", rows=rows, roles=roles, chosen_role=role)
 
@@ -48,15 +49,15 @@ def list_modules():
 @requires(Permission.TAKE_TRAINING)
 def show_module(module_id: str):
     module = _module_or_404(module_id)
-    progress = learning.progress_for(current_user.id, [module.id]).get(module.id)
+    progress = module_progress.progress_for(current_user.id, [module.id]).get(module.id)
     return render_template(
         "learn/show_module.html",
         module=module,
-        status=learning.status_of(module, progress),
-        pages_read=learning.pages_read_now(module, progress),
-        resume_slug=learning.resume_page(module, progress),
+        status=module_progress.status_of(module, progress),
+        pages_read=module_progress.pages_read_now(module, progress),
+        resume_slug=module_progress.resume_page(module, progress),
         has_quiz=module.id in catalogue().quizzes,
-        Status=learning.ModuleStatus,
+        Status=module_progress.ModuleStatus,
     )
 
 
@@ -70,7 +71,7 @@ def show_page(module_id: str, slug: str):
     form = FlaskForm()
     if form.validate_on_submit():
         context = current_context()
-        learning.record_page_read(
+        module_progress.record_page_read(
             catalogue=catalogue(),
             user_id=current_user.id,
             school_id=context.school.id if context and context.school else None,
@@ -99,17 +100,17 @@ def show_page(module_id: str, slug: str):
 @requires(Permission.TAKE_TRAINING)
 def finish_module(module_id: str):
     module = _module_or_404(module_id)
-    progress = learning.progress_for(current_user.id, [module.id]).get(module.id)
-    read = learning.pages_read_now(module, progress)
+    progress = module_progress.progress_for(current_user.id, [module.id]).get(module.id)
+    read = module_progress.pages_read_now(module, progress)
     return render_template(
         "learn/finish_module.html",
         module=module,
-        status=learning.status_of(module, progress),
+        status=module_progress.status_of(module, progress),
         unread=[page for page in module.pages if page.slug not in read],
         key_questions=[catalogue().key_questions[kq] for kq in module.key_question_ids],
         has_quiz=module.id in catalogue().quizzes,
-        quiz_passed=learning.has_passed_quiz(current_user.id, module.id),
-        Status=learning.ModuleStatus,
+        quiz_passed=module_progress.has_passed_quiz(current_user.id, module.id),
+        Status=module_progress.ModuleStatus,
     )
 
 

@@ -5,12 +5,13 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.content import catalogue
-from app.main import bp
-from app.main.forms import SwitchContextForm
+from app.learning import module_progress
 from app.models import Role
+from app.people import joining
 from app.permissions import Permission, available_contexts, current_context, public, requires
-from app.services import invitations, learning
-from app.sessions import safe_next_url
+from app.web.main import bp
+from app.web.main.forms import SwitchContextForm
+from app.web.sessions import safe_next_url
 
 
 @bp.route("/")
@@ -29,7 +30,7 @@ def home():
     pathways = []
     if learner:
         roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
-        pathways = learning.pathways_for(catalogue(), current_user.id, roles)
+        pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
     return render_template(
         "main/home.html",
         context=context,
@@ -38,7 +39,7 @@ def home():
         leader=context is not None and context.can(Permission.VIEW_SCHOOL_OVERVIEW),
         keeps_staff_list=context is not None and context.can(Permission.VIEW_PEOPLE),
         officer=context is not None and context.can(Permission.VIEW_ORGANISATION_SUMMARY),
-        invitations=invitations.pending_for(current_user),
+        invitations=joining.pending_for(current_user),
     )
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("quiz", __name__, url_prefix="/quiz")
 
-from app.quiz import routes  # noqa: E402, F401
+from app.web.quiz import routes  # noqa: E402, F401

@@ -3,7 +3,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTex
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.form_fields import OnceOnlyField
+from app.web.form_fields import OnceOnlyField
 
 
 class ExtraAttemptsForm(FlaskForm):

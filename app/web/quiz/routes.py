@@ -9,11 +9,13 @@ from app.content import catalogue
 from app.content.model import Module
 from app.content.question_types import QUESTION_TYPES, AnswerError
 from app.extensions import db
-from app.models import AttemptStatus
+from app.learning import module_progress
+from app.people import staff
 from app.permissions import Permission, current_context, current_school, requires
-from app.quiz import bp
-from app.quiz.forms import ExtraAttemptsForm
-from app.services import learning, people, quizzes
+from app.quizzes import attempts
+from app.quizzes.models import AttemptStatus
+from app.web.quiz import bp
+from app.web.quiz.forms import ExtraAttemptsForm
 
 
 def _quiz_module_or_404(module_id: str) -> Module:
@@ -36,7 +38,7 @@ def show_quiz(module_id: str):
         "quiz/show_quiz.html",
         module=module,
         quiz=catalogue().quizzes[module_id],
-        record=quizzes.record_for(current_user.id, module_id),
+        record=attempts.record_for(current_user.id, module_id),
         form=FlaskForm(),
     )
 
@@ -48,15 +50,15 @@ def start_attempt(module_id: str):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        attempt, _ = quizzes.start_or_resume(
+        attempt, _ = attempts.start_or_resume(
             catalogue=catalogue(), user_id=current_user.id, school_id=_school_id(), module=module
         )
-    except quizzes.NoAttemptsLeft:
+    except attempts.NoAttemptsLeft:
         db.session.rollback()
         flash("You have used all your attempts at this quiz. Ask your headteacher or SENCO if you need another.")
         return redirect(url_for("quiz.show_quiz", module_id=module_id))
     db.session.commit()
-    return redirect(_question_url(module_id, attempt.id, quizzes.resume_number(attempt)))
+    return redirect(_question_url(module_id, attempt.id, attempts.resume_number(attempt)))
 
 
 def _question_url(module_id: str, attempt_id: int, number: int) -> str:
@@ -67,8 +69,8 @@ def _question_url(module_id: str, attempt_id: int, number: int) -> str:
 @requires(Permission.TAKE_TRAINING)
 def answer_question(module_id: str, attempt_id: int, number: int):
     module = _quiz_module_or_404(module_id)
-    attempt = quizzes.attempt_or_404(current_user.id, module_id, attempt_id)
-    questions = quizzes.questions_of(catalogue(), attempt)
+    attempt = attempts.attempt_or_404(current_user.id, module_id, attempt_id)
+    questions = attempts.questions_of(catalogue(), attempt)
     if not 1 <= number <= len(questions):
         abort(404)
     if attempt.status is not AttemptStatus.IN_PROGRESS:
@@ -77,7 +79,7 @@ def answer_question(module_id: str, attempt_id: int, number: int):
     question = questions[number - 1]
     kind = QUESTION_TYPES[question.type]
     order = attempt.option_order[question.id]
-    saved = quizzes.answers_of(attempt).get(question.id)
+    saved = attempts.answers_of(attempt).get(question.id)
     from_check = request.args.get("from") == "check"
     if request.method == "POST":
         form = kind.build_form(question, order, formdata=request.form)
@@ -88,8 +90,8 @@ def answer_question(module_id: str, attempt_id: int, number: int):
                 _first_answer_field(kind, form, order).errors.append(str(problem))
             else:
                 try:
-                    quizzes.save_answer(attempt, question, response)
-                except quizzes.AttemptClosed:
+                    attempts.save_answer(attempt, question, response)
+                except attempts.AttemptClosed:
                     db.session.rollback()
                     flash("This attempt has been submitted, so its answers cannot change.")
                     return redirect(url_for("quiz.show_attempt", module_id=module_id, attempt_id=attempt_id))
@@ -135,7 +137,7 @@ def _first_answer_field(kind, form, order):
 @requires(Permission.TAKE_TRAINING)
 def check_answers(module_id: str, attempt_id: int):
     module = _quiz_module_or_404(module_id)
-    attempt = quizzes.attempt_or_404(current_user.id, module_id, attempt_id)
+    attempt = attempts.attempt_or_404(current_user.id, module_id, attempt_id)
     if attempt.status is not AttemptStatus.IN_PROGRESS and request.method == "GET":
         return redirect(url_for("quiz.show_attempt", module_id=module_id, attempt_id=attempt_id))
     form = FlaskForm()
@@ -144,21 +146,21 @@ def check_answers(module_id: str, attempt_id: int):
         if not form.validate_on_submit():
             abort(400)
         try:
-            result = quizzes.submit(
+            result = attempts.submit(
                 catalogue=catalogue(), user_id=current_user.id, module=module, attempt_id=attempt_id
             )
-        except quizzes.NotReadyToSubmit as problem:
+        except attempts.NotReadyToSubmit as problem:
             db.session.rollback()
             unanswered = problem.unanswered
-        except quizzes.AttemptClosed:
+        except attempts.AttemptClosed:
             db.session.rollback()
             flash("This attempt was abandoned. Start a new attempt to take the quiz.")
             return redirect(url_for("quiz.show_quiz", module_id=module_id))
         else:
             db.session.commit()
             return redirect(url_for("quiz.show_attempt", module_id=module_id, attempt_id=result.attempt.id))
-    questions = quizzes.questions_of(catalogue(), attempt)
-    answers = quizzes.answers_of(attempt)
+    questions = attempts.questions_of(catalogue(), attempt)
+    answers = attempts.answers_of(attempt)
     rows = [
         (
             number,
@@ -184,10 +186,10 @@ def check_answers(module_id: str, attempt_id: int):
 @requires(Permission.TAKE_TRAINING)
 def abandon_attempt(module_id: str, attempt_id: int):
     _quiz_module_or_404(module_id)
-    attempt = quizzes.attempt_or_404(current_user.id, module_id, attempt_id)
+    attempt = attempts.attempt_or_404(current_user.id, module_id, attempt_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    quizzes.abandon(attempt)
+    attempts.abandon(attempt)
     db.session.commit()
     flash("You have stopped that attempt. It does not count towards your attempts.")
     return redirect(url_for("quiz.show_quiz", module_id=module_id))
@@ -197,14 +199,14 @@ def abandon_attempt(module_id: str, attempt_id: int):
 @requires(Permission.TAKE_TRAINING)
 def show_attempt(module_id: str, attempt_id: int):
     module = _quiz_module_or_404(module_id)
-    attempt = quizzes.attempt_or_404(current_user.id, module_id, attempt_id)
+    attempt = attempts.attempt_or_404(current_user.id, module_id, attempt_id)
     if attempt.status is AttemptStatus.IN_PROGRESS:
         return redirect(url_for("quiz.check_answers", module_id=module_id, attempt_id=attempt_id))
     if attempt.status is AttemptStatus.ABANDONED:
         abort(404)
-    answers = quizzes.answers_of(attempt)
+    answers = attempts.answers_of(attempt)
     review = []
-    for number, question in enumerate(quizzes.questions_of(catalogue(), attempt), start=1):
+    for number, question in enumerate(attempts.questions_of(catalogue(), attempt), start=1):
         kind = QUESTION_TYPES[question.type]
         answer = answers.get(question.id)
         review.append(
@@ -223,14 +225,14 @@ def show_attempt(module_id: str, attempt_id: int):
         module=module,
         attempt=attempt,
         review=review,
-        record=quizzes.record_for(current_user.id, module_id),
+        record=attempts.record_for(current_user.id, module_id),
         module_completed=_completed(module),
     )
 
 
 def _completed(module: Module) -> bool:
-    progress = learning.progress_for(current_user.id, [module.id]).get(module.id)
-    return learning.status_of(module, progress) is learning.ModuleStatus.COMPLETED
+    progress = module_progress.progress_for(current_user.id, [module.id]).get(module.id)
+    return module_progress.status_of(module, progress) is module_progress.ModuleStatus.COMPLETED
 
 
 # --- For leaders ----------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ def _completed(module: Module) -> bool:
 def quiz_results():
     school = current_school()
     return render_template(
-        "quiz/quiz_results.html", school=school, stats=quizzes.school_quiz_stats(catalogue(), school.id)
+        "quiz/quiz_results.html", school=school, stats=attempts.school_quiz_stats(catalogue(), school.id)
     )
 
 
@@ -250,7 +252,7 @@ def quiz_results():
 def quiz_result_detail(module_id: str):
     module = _quiz_module_or_404(module_id)
     school = current_school()
-    stats = quizzes.school_quiz_stats(catalogue(), school.id, module_id)
+    stats = attempts.school_quiz_stats(catalogue(), school.id, module_id)
     return render_template(
         "quiz/quiz_result_detail.html",
         school=school,
@@ -264,9 +266,9 @@ def quiz_result_detail(module_id: str):
 @requires(Permission.GRANT_EXTRA_ATTEMPTS)
 def extra_attempts():
     school = current_school()
-    staff = people.staff_list(school)
+    school_staff = staff.staff_list(school)
     # Never oneself: nobody gives themselves more attempts (the service refuses it too).
-    learners = [person for person in staff if person.id != current_user.id]
+    learners = [person for person in school_staff if person.id != current_user.id]
     form = ExtraAttemptsForm()
     form.person.choices = [SelectChoice("", "Choose a person")] + [
         SelectChoice(str(p.id), f"{p.name} ({p.role_labels})") for p in learners
@@ -275,14 +277,14 @@ def extra_attempts():
         SelectChoice(m.id, m.title) for m in catalogue().modules.values() if m.id in catalogue().quizzes
     ]
     if form.validate_on_submit():
-        person_ids = {str(p.id) for p in staff}
+        person_ids = {str(p.id) for p in school_staff}
         if form.person.data not in person_ids:
             form.person.errors.append("Choose a person at this school")
         elif form.module.data not in catalogue().quizzes:
             form.module.errors.append("Choose a quiz from the list")
         else:
             try:
-                quizzes.grant_extra_attempts(
+                attempts.grant_extra_attempts(
                     once_key=form.once.data,
                     school_id=school.id,
                     user_id=int(form.person.data),
@@ -291,7 +293,7 @@ def extra_attempts():
                     granted_by_id=current_user.id,
                     reason=form.reason.data or None,
                 )
-            except quizzes.SelfGrantRefused as refused:
+            except attempts.SelfGrantRefused as refused:
                 db.session.rollback()
                 form.person.errors.append(str(refused))
             else:
@@ -302,6 +304,6 @@ def extra_attempts():
         "quiz/extra_attempts.html",
         school=school,
         form=form,
-        grants=quizzes.grants_in_school(school.id),
+        grants=attempts.grants_in_school(school.id),
         modules=catalogue().modules,
     )

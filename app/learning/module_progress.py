@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue, Module, Pathway
 from app.extensions import db
-from app.models import AttemptStatus, ModuleProgress, QuizAttempt
+from app.models import ModuleProgress
 from app.models.base import utcnow
-from app.services import ledger
-from app.services.ledger import EntryKind
+from app.quizzes.models import AttemptStatus, QuizAttempt
+from app.records import ledger
+from app.records.ledger import EntryKind
 
 
 class ModuleStatus(enum.StrEnum):

@@ -1,31 +1,16 @@
-"""The school's people: the list, one person, inviting, roles, leavers, governors, importing a staff
-file, and the school's data protection pages (a person's data, erasure, retention, the audit log)."""
+"""The school's people: the list, one person, inviting, roles, leavers and governors."""
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import SCHOOL_ROLES, AuditAction, Role
-from app.people import bp
-from app.people.forms import (
-    ApplyImportForm,
-    AuditFilterForm,
-    ChangeRolesForm,
-    EraseForm,
-    GovernanceForm,
-    InvitePersonForm,
-    LeaverForm,
-    QualifiedTeacherForm,
-    RejoinForm,
-    RetentionForm,
-    StaffFileForm,
-    StartDateForm,
-)
+from app.models import SCHOOL_ROLES, Role
+from app.people import accounts, governors, invitations, staff
 from app.permissions import (
     Permission,
     RoleGrantRefused,
@@ -34,7 +19,16 @@ from app.permissions import (
     requires,
     roles_at_school,
 )
-from app.services import accounts, data_protection, invitations, people, staff_import
+from app.web.admin import bp
+from app.web.admin.forms import (
+    ChangeRolesForm,
+    GovernanceForm,
+    InvitePersonForm,
+    LeaverForm,
+    QualifiedTeacherForm,
+    RejoinForm,
+    StartDateForm,
+)
 
 
 @bp.route("/")
@@ -44,7 +38,7 @@ def list_people():
     return render_template(
         "people/list_people.html",
         school=school,
-        people=people.staff_list(school),
+        people=staff.staff_list(school),
         waiting=invitations.waiting_at(school),
     )
 
@@ -118,16 +112,16 @@ def withdraw_invitation(school_invitation_id: int):
 @requires(Permission.VIEW_PEOPLE)
 def show_person(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
+    person = staff.person_in_school_or_404(school, user_id)
     return render_template(
         "people/show_person.html",
         school=school,
         person=person,
         resend_form=FlaskForm(),
-        still_here=bool(people.open_memberships(person, date.today())),
-        left_on=people.left_on(person),
-        governor=people.governor_membership(person),
-        qualified_teacher=people.qualified_teacher(school, person),
+        still_here=bool(staff.open_memberships(person, date.today())),
+        left_on=staff.left_on(person),
+        governor=governors.governor_membership(person),
+        qualified_teacher=staff.qualified_teacher(school, person),
     )
 
 
@@ -135,7 +129,7 @@ def show_person(user_id: int):
 @requires(Permission.INVITE_PEOPLE)
 def resend_invitation(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
+    person = staff.person_in_school_or_404(school, user_id)
     if person.user.has_password or not FlaskForm().validate_on_submit():
         abort(400)
     invitations.send_password_link(person.user, school=school, role=person.roles[0], inviter=current_user)
@@ -156,22 +150,22 @@ def _refused(field, problem: Exception) -> None:
 @requires(Permission.MANAGE_STAFF)
 def change_roles(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
-    held = [m.role.value for m in people.open_memberships(person, date.today())]
+    person = staff.person_in_school_or_404(school, user_id)
+    held = [m.role.value for m in staff.open_memberships(person, date.today())]
     form = ChangeRolesForm()
     if not form.is_submitted():
         form.roles.data = held
         form.started_on.data = date.today()
     if form.validate_on_submit():
         try:
-            added, ended = people.change_roles(
+            added, ended = staff.change_roles(
                 school=school,
                 person=person,
                 roles={Role(value) for value in form.roles.data},
                 started_on=form.started_on.data,
                 by=current_user,
             )
-        except people.StaffChangeRefused as problem:
+        except staff.StaffChangeRefused as problem:
             _refused(form.roles, problem)
         else:
             db.session.commit()
@@ -184,15 +178,15 @@ def change_roles(user_id: int):
 @requires(Permission.MANAGE_STAFF)
 def change_start_date(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
+    person = staff.person_in_school_or_404(school, user_id)
     form = StartDateForm()
-    current = people.open_memberships(person, date.today())
+    current = staff.open_memberships(person, date.today())
     if not form.is_submitted() and current:
         form.started_on.data = min(m.started_on for m in current)
     if current and form.validate_on_submit():
         try:
-            people.change_start_date(school=school, person=person, started_on=form.started_on.data, by=current_user)
-        except people.StaffChangeRefused as problem:
+            staff.change_start_date(school=school, person=person, started_on=form.started_on.data, by=current_user)
+        except staff.StaffChangeRefused as problem:
             _refused(form.started_on, problem)
         else:
             db.session.commit()
@@ -205,12 +199,12 @@ def change_start_date(user_id: int):
 @requires(Permission.MANAGE_STAFF)
 def change_qualified_teacher(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
+    person = staff.person_in_school_or_404(school, user_id)
     form = QualifiedTeacherForm()
     if not form.is_submitted():
-        form.qualified_teacher.data = "yes" if people.qualified_teacher(school, person) else "no"
+        form.qualified_teacher.data = "yes" if staff.qualified_teacher(school, person) else "no"
     if form.validate_on_submit():
-        people.set_qualified_teacher(
+        staff.set_qualified_teacher(
             school=school, person=person, qualified=form.qualified_teacher.data == "yes", by=current_user
         )
         db.session.commit()
@@ -223,15 +217,15 @@ def change_qualified_teacher(user_id: int):
 @requires(Permission.MANAGE_STAFF)
 def mark_leaver(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
-    current = people.open_memberships(person, date.today())
+    person = staff.person_in_school_or_404(school, user_id)
+    current = staff.open_memberships(person, date.today())
     form = LeaverForm()
     if not form.is_submitted():
         form.left_on.data = date.today()
     if current and form.validate_on_submit():
         try:
-            people.mark_leaver(school=school, person=person, left_on=form.left_on.data, by=current_user)
-        except people.StaffChangeRefused as problem:
+            staff.mark_leaver(school=school, person=person, left_on=form.left_on.data, by=current_user)
+        except staff.StaffChangeRefused as problem:
             _refused(form.left_on, problem)
         else:
             db.session.commit()
@@ -244,22 +238,22 @@ def mark_leaver(user_id: int):
 @requires(Permission.MANAGE_STAFF)
 def rejoin(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
-    still_here = bool(people.open_memberships(person, date.today()))
+    person = staff.person_in_school_or_404(school, user_id)
+    still_here = bool(staff.open_memberships(person, date.today()))
     form = RejoinForm()
     form.role.choices = _grantable_choices(school)
     if not form.is_submitted():
         form.started_on.data = date.today()
     if not still_here and form.validate_on_submit():
         try:
-            outcome = people.rejoin(
+            outcome = staff.rejoin(
                 school=school,
                 person=person,
                 role=Role(form.role.data),
                 started_on=form.started_on.data,
                 by=current_user,
             )
-        except people.StaffChangeRefused as problem:
+        except staff.StaffChangeRefused as problem:
             _refused(form.role, problem)
         else:
             db.session.commit()
@@ -275,7 +269,7 @@ def rejoin(user_id: int):
 @requires(Permission.VIEW_PEOPLE)
 def list_leavers():
     school = current_school()
-    leavers = [(person, people.left_on(person)) for person in people.leavers_of_school(school)]
+    leavers = [(person, staff.left_on(person)) for person in staff.leavers_of_school(school)]
     return render_template("people/list_leavers.html", school=school, leavers=leavers)
 
 
@@ -286,9 +280,9 @@ def list_leavers():
 @requires(Permission.VIEW_PEOPLE)
 def list_governors():
     school = current_school()
-    board = people.board_of(school, catalogue())
+    board = governors.board_of(school, catalogue())
     return render_template(
-        "people/list_governors.html", school=school, board=board, warning_days=people.TERM_WARNING_DAYS
+        "people/list_governors.html", school=school, board=board, warning_days=governors.TERM_WARNING_DAYS
     )
 
 
@@ -296,8 +290,8 @@ def list_governors():
 @requires(Permission.MANAGE_STAFF)
 def change_governance(user_id: int):
     school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
-    membership = people.governor_membership(person)
+    person = staff.person_in_school_or_404(school, user_id)
+    membership = governors.governor_membership(person)
     form = GovernanceForm()
     if not form.is_submitted() and membership is not None:
         form.term_started_on.data = membership.term_started_on
@@ -310,7 +304,7 @@ def change_governance(user_id: int):
     if membership is not None and form.validate_on_submit():
         offices = set(form.offices.data or [])
         try:
-            people.update_governance(
+            governors.update_governance(
                 school=school,
                 person=person,
                 term_started_on=form.term_started_on.data,
@@ -319,7 +313,7 @@ def change_governance(user_id: int):
                 send_governor="send_governor" in offices,
                 by=current_user,
             )
-        except people.StaffChangeRefused as problem:
+        except staff.StaffChangeRefused as problem:
             _refused(form.term_ends_on, problem)
         else:
             db.session.commit()
@@ -328,171 +322,3 @@ def change_governance(user_id: int):
     return render_template(
         "people/change_governance.html", school=school, person=person, form=form, membership=membership
     )
-
-
-# ---- importing staff from a file ----------------------------------------------------------------
-
-
-def _preview(school, plan, *, reference: str | None, filename: str):
-    apply_form = ApplyImportForm(formdata=None, reference=reference) if plan.is_clean and plan.changes else None
-    return render_template(
-        "people/preview_staff_import.html",
-        school=school,
-        plan=plan,
-        apply_form=apply_form,
-        filename=filename,
-        Outcome=staff_import.Outcome,
-        rows_shown=staff_import.PROBLEMS_SHOWN * 5,
-    )
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@requires(Permission.MANAGE_STAFF)
-def import_staff():
-    school = current_school()
-    form = StaffFileForm()
-    if form.validate_on_submit():
-        upload = form.staff_file.data
-        data = upload.read(staff_import.MAX_BYTES + 1)
-        plan = staff_import.plan_import(school, data, by=current_user)
-        reference = None
-        if plan.is_clean and plan.changes:
-            reference = staff_import.save_upload(school, filename=upload.filename, data=data, by=current_user).reference
-            db.session.commit()
-        return _preview(school, plan, reference=reference, filename=upload.filename or "the file")
-    return render_template(
-        "people/import_staff.html", school=school, form=form, template_form=FlaskForm(), roles=SCHOOL_ROLES
-    )
-
-
-@bp.route("/import/apply", methods=["POST"])
-@requires(Permission.MANAGE_STAFF)
-def apply_staff_import():
-    school = current_school()
-    form = ApplyImportForm()
-    if not form.validate_on_submit():
-        abort(400)
-    upload = staff_import.staff_import_or_404(school, form.reference.data)
-    if upload.applied_at is not None:
-        flash("That file has already been imported.")
-        return redirect(url_for("people.list_people"))
-    data = upload.csv_text.encode("utf-8")
-    # The school may have changed since the preview: plan again, and apply only a clean plan.
-    plan = staff_import.plan_import(school, data, by=current_user)
-    if not plan.is_clean:
-        return _preview(school, plan, reference=None, filename=upload.filename)
-    if not staff_import.claim(upload):
-        db.session.rollback()
-        flash("That file has already been imported.")
-        return redirect(url_for("people.list_people"))
-    result = staff_import.apply_plan(school, plan, by=current_user)
-    db.session.commit()
-    flash(f"Import finished: {result.describe()}.")
-    return redirect(url_for("people.list_people"))
-
-
-@bp.route("/import/template", methods=["POST"])
-@requires(Permission.MANAGE_STAFF)
-def download_import_template():
-    return Response(
-        staff_import.TEMPLATE_CSV,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="send-ready-staff-template.csv"'},
-    )
-
-
-# ---- data protection ----------------------------------------------------------------------------
-
-
-@bp.route("/<int:user_id>/download-data", methods=["POST"])
-@requires(Permission.MANAGE_PERSONAL_DATA)
-def download_person_data(user_id: int):
-    school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
-    archive = data_protection.export_person(person.user, school=school)
-    data_protection.record_export(person.user, actor=current_user, school=school)
-    db.session.commit()
-    return Response(
-        archive,
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{data_protection.export_filename(person.user)}"'},
-    )
-
-
-@bp.route("/<int:user_id>/erase", methods=["GET", "POST"])
-@requires(Permission.MANAGE_PERSONAL_DATA)
-def erase_person(user_id: int):
-    school = current_school()
-    person = people.person_in_school_or_404(school, user_id)
-    problem = data_protection.erasure_problem(person.user, actor=current_user, today=date.today())
-    form = EraseForm()
-    if problem is None and form.validate_on_submit():
-        data_protection.erase_person(person.user, actor=current_user, school=school)
-        db.session.commit()
-        flash("Their name and email address are replaced by a pseudonym. Their training record is kept.")
-        return redirect(url_for("people.list_leavers"))
-    return render_template("people/erase_person.html", school=school, person=person, form=form, problem=problem)
-
-
-@bp.route("/retention", methods=["GET", "POST"])
-@requires(Permission.MANAGE_PERSONAL_DATA)
-def change_retention():
-    school = current_school()
-    form = RetentionForm()
-    if not form.is_submitted():
-        form.erase_leavers_after_years.data = data_protection.retention_years(school)
-    if form.validate_on_submit():
-        data_protection.set_retention_years(school, form.erase_leavers_after_years.data, actor=current_user)
-        db.session.commit()
-        flash("The retention policy is saved.")
-        return redirect(url_for("people.list_people"))
-    return render_template("people/change_retention.html", school=school, form=form)
-
-
-@bp.route("/audit")
-@requires(Permission.VIEW_AUDIT_LOG)
-def audit_log():
-    school = current_school()
-    form = _audit_filter_form()
-    action, person = _audit_filters(form)
-    rows = data_protection.audit_events(school, action=action, person=person)
-    return render_template(
-        "people/audit_log.html",
-        school=school,
-        filter_form=form,
-        rows=rows,
-        limit=data_protection.AUDIT_PAGE_SIZE,
-        download_form=FlaskForm(),
-        action=action or "",
-        person=person or "",
-    )
-
-
-@bp.route("/audit/download", methods=["POST"])
-@requires(Permission.VIEW_AUDIT_LOG)
-def download_audit_log():
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    school = current_school()
-    action = request.form.get("action") or None
-    if action not in {a.value for a in AuditAction}:
-        action = None
-    person = (request.form.get("person") or "")[:200] or None
-    text = data_protection.audit_csv(school, action=action, person=person)
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="send-ready-audit-log.csv"'},
-    )
-
-
-def _audit_filter_form() -> AuditFilterForm:
-    form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", "Anything")] + [SelectChoice(a.value, a.label) for a in AuditAction]
-    return form
-
-
-def _audit_filters(form: AuditFilterForm) -> tuple[str | None, str | None]:
-    if not form.validate():
-        return None, None
-    return form.action.data or None, form.person.data or None

@@ -1,0 +1,6 @@
+"""Every model in one import: the shared data model and each area's own, so that Alembic, the app and
+the tests see the whole schema whichever parts they have loaded."""
+
+from app import models  # noqa: F401
+from app.quizzes import models as quiz_models  # noqa: F401
+from app.self_assessment import models as self_assessment_models  # noqa: F401
