@@ -30,6 +30,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Every test on SQLite, spread over TEST_WORKERS processes; the browser tests; then, when
 # TEST_DATABASE_URL names a PostgreSQL database, every database test again on PostgreSQL (each

@@ -184,7 +184,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Act as if it were this date.")
     def send_reminders_command(today):
         """Email people whose training is due soon or overdue, and headteachers' weekly digest. Safe to repeat."""
-        from app.learning.reminders import send_reminders
+        from app.leadership.reminders import send_reminders
 
         run = send_reminders(app.extensions["catalogue"], today.date() if today else None)
         click.echo(

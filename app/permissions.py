@@ -19,8 +19,7 @@ from flask import abort, g, session
 from flask_login import current_user
 
 from app.extensions import login_manager
-from app.models import GOVERNOR_ROLES, SCHOOL_ROLES, Membership, Organisation, Role, School
-from app.self_assessment.models import User
+from app.models import GOVERNOR_ROLES, SCHOOL_ROLES, Membership, Organisation, Role, School, User
 
 
 class Permission(enum.StrEnum):

@@ -2,5 +2,4 @@
 the tests see the whole schema whichever parts they have loaded."""
 
 from app import models  # noqa: F401
-from app.quizzes import models as quiz_models  # noqa: F401
 from app.self_assessment import models as self_assessment_models  # noqa: F401

@@ -241,9 +241,9 @@ def _round_led_by(lead_id: int, school_id: int, set_id: str) -> int:
 
     from app.content import catalogue
     from app.extensions import db
-    from app.models import Role, School
+    from app.models import Role, School, User
     from app.self_assessment import rounds
-    from app.self_assessment.models import SelfAssessmentRound, User
+    from app.self_assessment.models import SelfAssessmentRound
 
     key = f"access-table-{lead_id}-{set_id}"
     found = db.session.scalars(
@@ -275,8 +275,7 @@ def _seeded_round_of(person) -> int:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import Membership
-    from app.self_assessment.models import User
+    from app.models import Membership, User
 
     school_id = _school_of(person)
     pending = db.session.scalars(
@@ -349,7 +348,7 @@ def _invitation_at(school_id: int) -> int:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.self_assessment.models import User
+    from app.models import User
 
     email = f"invitee-{school_id}@invited.example.org"
     user_id = db.session.scalars(select(User.id).where(User.email == email)).first()

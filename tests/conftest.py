@@ -21,10 +21,9 @@ from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db, limiter
-from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase
+from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
 from app.people.passwords import hash_password
 from app.platform import email
-from app.self_assessment.models import User
 from tests.page_checks import assert_good_page
 
 PASSWORD = "correct horse battery staple"

@@ -7,7 +7,7 @@ import re
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.quizzes.models import QuizAttempt
+from app.models.quizzes import QuizAttempt
 from tests.conftest import csrf_token_from
 
 

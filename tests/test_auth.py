@@ -10,10 +10,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import AccountToken, InvitationStatus, Membership, MembershipInvitation, OutboxMessage, Role
+from app.models import AccountToken, InvitationStatus, Membership, MembershipInvitation, OutboxMessage, Role, User
 from app.models.base import utcnow
 from app.people import accounts
-from app.self_assessment.models import User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 SIGN_IN_FAILED = "Enter a correct email address and password"

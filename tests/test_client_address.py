@@ -18,9 +18,8 @@ from werkzeug.datastructures import MultiDict
 from app import create_app
 from app.config import ConfigurationError
 from app.extensions import db
-from app.models import Role
+from app.models import Role, User
 from app.models.base import utcnow
-from app.self_assessment.models import User
 from tests.conftest import PASSWORD, TEST_SETTINGS, IsolatedContextClient, csrf_token_from
 
 PROXY = "127.0.0.1"

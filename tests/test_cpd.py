@@ -16,10 +16,9 @@ from sqlalchemy import select, text
 from app.demo.seed import load_demo_data
 from app.extensions import db
 from app.learning import module_progress
-from app.models import EvidenceFile, LedgerEntry, ModuleProgress, Role, School
+from app.models import EvidenceFile, LedgerEntry, ModuleProgress, Role, School, User
 from app.records import cpd, evidence_files, external_cpd, ledger, reading, terms, writing
 from app.records.ledger import EntryKind, verify_person
-from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -16,10 +16,11 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.learning import assignments
-from app.models import AccountToken, AuditEvent, Membership, OutboxMessage, RecoveryCode, Role, TokenPurpose
+from app.models import AccountToken, AuditEvent, Membership, OutboxMessage, RecoveryCode, Role, TokenPurpose, User
+from app.models.quizzes import QuizAnswer, QuizAttempt
 from app.people import accounts, erasure, invitations, joining, subject_access, two_step
 from app.platform import audit
-from app.quizzes.models import QuizAnswer, QuizAttempt
+from app.platform.email import SIGN_IN_LINK_REMOVED
 from app.records import ledger
 from app.records.ledger import EntryKind
 from app.self_assessment.models import (
@@ -27,7 +28,6 @@ from app.self_assessment.models import (
     SelfAssessmentAnswer,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    User,
 )
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
@@ -333,7 +333,7 @@ def test_sign_in_links_in_email_are_never_exported(app, make_school, make_person
             token = link.rsplit("/", 1)[1]
             assert token not in everything
         messages = rows_in(files, "outbox_message")
-        assert messages and all(subject_access.SIGN_IN_LINK_REMOVED in m["body_text"] for m in messages)
+        assert messages and all(SIGN_IN_LINK_REMOVED in m["body_text"] for m in messages)
 
 
 def test_a_school_download_has_its_own_email_and_not_another_schools(app, make_school, make_person):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Membership, Role, School
-from app.self_assessment.models import User
+from app.models import Membership, Role, School, User
 from tests.conftest import sign_in
 
 

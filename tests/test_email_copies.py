@@ -14,9 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.learning import assignments
-from app.models import EvidenceFile, Membership, OutboxMessage, Role
+from app.models import EvidenceFile, Membership, OutboxMessage, Role, User
 from app.people import invitations, joining, subject_access
-from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 from tests.test_cpd import PDF, external_form
 

@@ -16,9 +16,17 @@ from app.extensions import db
 from app.leadership import statutory
 from app.leadership.staff_training import TrainingStatus, build_dashboard, status_for
 from app.learning.requirements import PersonalRequirement
-from app.models import Assignment, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, ReminderSent, Role
+from app.models import (
+    Assignment,
+    Membership,
+    ModuleProgress,
+    OutboxMessage,
+    QualifiedTeacherRecord,
+    ReminderSent,
+    Role,
+    User,
+)
 from app.records.ledger import EntryKind, append_entry
-from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 TODAY = date(2026, 11, 23)

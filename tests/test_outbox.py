@@ -11,7 +11,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.extensions import db
-from app.learning import assignments, reminders
+from app.leadership import reminders
+from app.learning import assignments
 from app.models import OutboxMessage, ReminderSent, Role
 from app.models.base import utcnow
 from app.platform import email

@@ -23,7 +23,17 @@ from flask import url_for
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import LedgerEntry, Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, TokenPurpose
+from app.models import (
+    LedgerEntry,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    School,
+    SchoolPhase,
+    TokenPurpose,
+    User,
+)
 from app.models.base import utcnow
 from app.people import accounts
 from app.people.passwords import hash_password
@@ -35,7 +45,6 @@ from app.self_assessment.models import (
     ResponseStatus,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    User,
 )
 from tests.access_table import seeded_external_cpd, seeded_module_completion
 from tests.conftest import PASSWORD, sign_in

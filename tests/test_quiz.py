@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 from app.content.question_types import QUESTION_TYPES, AnswerError
 from app.extensions import db
 from app.models import LedgerEntry, Role
+from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.quizzes import attempts
-from app.quizzes.models import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.records.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
 from tests.quiz_helpers import answer, answer_all, attempt_questions, form_data, start, submit, take_quiz

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import LedgerEntry, Role
+from app.models import LedgerEntry, Role, User
 from app.permissions import ROUND_OPENERS, Office, may_open_round
 from app.records.ledger import verify_person
 from app.self_assessment import answers, rounds
@@ -29,7 +29,6 @@ from app.self_assessment.models import (
     SelfAssessmentAction,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    User,
 )
 from tests.conftest import csrf_token_from, sign_in
 

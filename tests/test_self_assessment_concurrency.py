@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import LedgerEntry, Role, School
+from app.models import LedgerEntry, Role, School, User
 from app.self_assessment import rounds
 from app.self_assessment.answers import AnswerInput
-from app.self_assessment.models import RatingLevel, SelfAssessmentResponse, SelfAssessmentRound, User
+from app.self_assessment.models import RatingLevel, SelfAssessmentResponse, SelfAssessmentRound
 from app.self_assessment.rounds import SelfAssessmentProblem, StaleSave
 
 pytestmark = pytest.mark.postgres

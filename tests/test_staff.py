@@ -12,8 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, Role
-from app.self_assessment.models import User
+from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, Role, User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 SIGN_IN_FAILED = "Enter a correct email address and password"

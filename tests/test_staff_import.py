@@ -12,9 +12,17 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, InvitationStatus, Membership, MembershipInvitation, OutboxMessage, Role, StaffImport
+from app.models import (
+    AuditEvent,
+    InvitationStatus,
+    Membership,
+    MembershipInvitation,
+    OutboxMessage,
+    Role,
+    StaffImport,
+    User,
+)
 from app.people import staff_file, staff_import
-from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 HEADER = "name,email,role,start_date\n"

@@ -15,10 +15,9 @@ from app.extensions import db
 from app.leadership import snapshots
 from app.leadership.snapshots import StaleTrainingSnapshot
 from app.learning import requirements
-from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, School
+from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, School, User
 from app.records import sharing
 from app.records.ledger import EntryKind, append_entry
-from app.self_assessment.models import User
 from tests.conftest import sign_in
 from tests.test_leaders import assign
 

@@ -30,13 +30,13 @@ from app.models import (
     OutboxMessage,
     QualifiedTeacherRecord,
     Role,
+    User,
 )
+from app.models.quizzes import ExtraQuizAttempts
 from app.people import governors, joining, staff
 from app.permissions import removal_refusal
-from app.quizzes.models import ExtraQuizAttempts
 from app.records import certificates, evidence_files, external_cpd, ledger, reading, sharing, terms, writing
 from app.records.ledger import EntryKind
-from app.self_assessment.models import User
 from tests.conftest import csrf_token_from, sign_in
 
 PDF = b"%PDF-1.4 evidence recorded at the other school"

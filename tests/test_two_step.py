@@ -12,9 +12,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import AuditEvent, RecoveryCode, Role
+from app.models import AuditEvent, RecoveryCode, Role, User
 from app.models.base import utcnow
-from app.self_assessment.models import User
 from tests.conftest import PASSWORD, csrf_token_from
 
 SIGN_IN_FAILED = "Enter a correct email address and password"

@@ -11,8 +11,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import Role
-from app.self_assessment.models import User
+from app.models import Role, User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 

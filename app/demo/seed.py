@@ -10,9 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase
+from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
 from app.people.passwords import hash_password
-from app.self_assessment.models import User
 
 DEMO_ORGANISATION = "Demo Borough Council"
 DEMO_SCHOOLS = [

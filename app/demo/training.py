@@ -13,8 +13,16 @@ from sqlalchemy import select
 from app.content.model import Catalogue
 from app.extensions import db
 from app.learning.module_progress import record_module_completion
-from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, RequirementSetting, Role, School
-from app.self_assessment.models import User
+from app.models import (
+    Assignment,
+    Membership,
+    ModuleProgress,
+    QualifiedTeacherRecord,
+    RequirementSetting,
+    Role,
+    School,
+    User,
+)
 
 DEMO_NEW_TA = ("new-ta@oakfield.example.org", "Nia Newstart")
 

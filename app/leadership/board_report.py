@@ -14,8 +14,7 @@ from app.leadership import snapshots, statutory
 from app.leadership.staff_training import Dashboard, PersonRow
 from app.models import School
 from app.models.people import GOVERNOR_ROLES
-from app.self_assessment import trends
-from app.self_assessment.models import SelfAssessmentAction
+from app.self_assessment import SelfAssessmentAction, trend_at
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
     governors = [row for row in dashboard.rows if GOVERNOR_ROLES & set(row.roles)]
     governor_modules = [m for m in dashboard.module_ids if any(m in row.cells for row in governors)]
     positions = []
-    for trend in trends.trend_at(school):
+    for trend in trend_at(school):
         latest = trend.rounds[-1]
         ratings = [(row.text, row.ratings[-1], row.ratings[-2] if len(row.ratings) > 1 else None) for row in trend.rows]
         agreed = latest.position_agreed_at.date() if latest.position_agreed_at else None

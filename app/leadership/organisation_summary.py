@@ -18,8 +18,8 @@ from app.extensions import db
 from app.leadership import snapshots, statutory
 from app.leadership.snapshots import ModuleCompletion
 from app.models import Organisation, School
-from app.platform.spreadsheets import spreadsheet_safe
-from app.self_assessment import trends
+from app.platform import spreadsheet_safe
+from app.self_assessment import organisation_positions
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> li
         db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
     )
     figures = snapshots.figures_for_schools(catalogue, schools)
-    positions = {entry.school.id: entry.rounds for entry in trends.organisation_positions(organisation)}
+    positions = {entry.school.id: entry.rounds for entry in organisation_positions(organisation)}
     return [
         SchoolSummary(
             school=school,

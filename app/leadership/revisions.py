@@ -25,9 +25,9 @@ from app.models import (
     RecordSharing,
     RequirementSetting,
     School,
+    User,
 )
 from app.models.schools import new_training_revision
-from app.self_assessment.models import User
 
 _PENDING = "training_revision_changes"
 # What the dashboard reads of a person and of their progress on a module; other changes (a sign-in

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.learning.requirements import PersonalRequirement, personal_requirements, requirements_for_schools
-from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role
-from app.platform.spreadsheets import spreadsheet_safe
-from app.self_assessment.models import User
+from app.learning import PersonalRequirement, personal_requirements, requirements_for_schools
+from app.models import Assignment, Membership, ModuleProgress, Role
+from app.people import StaffMember, staff_by_school
+from app.platform import spreadsheet_safe
 
 DUE_SOON_DAYS = 14
 
@@ -117,17 +117,6 @@ class Cell:
     assigned: bool
 
 
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    """What the dashboard shows and checks of a person: plain values, so a worked-out dashboard can be kept."""
-
-    id: int
-    name: str
-    email: str
-    active: bool
-    qualified_teacher: bool
-
-
 @dataclass
 class PersonRow:
     user: StaffMember
@@ -178,44 +167,6 @@ class Dashboard:
         return summary
 
 
-def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]]:
-    """school -> person -> (the person, when they started each current role), in name order. One query,
-    of plain rows: building thousands of ORM objects was most of an organisation's dashboard time."""
-    rows = db.session.execute(
-        select(
-            Membership.school_id,
-            Membership.role,
-            Membership.started_on,
-            User.id,
-            User.name,
-            User.email,
-            User.active,
-            QualifiedTeacherRecord.qualified,
-        )
-        .join(User, User.id == Membership.user_id)
-        # Each school's own record of the person's QTS (app/models/people.py says why it is per school).
-        .outerjoin(
-            QualifiedTeacherRecord,
-            (QualifiedTeacherRecord.school_id == Membership.school_id) & (QualifiedTeacherRecord.user_id == User.id),
-        )
-        .where(Membership.school_id.in_(school_ids), Membership.is_current(today))
-        .order_by(User.name, User.id)
-    )
-    by_school: dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]] = {school_id: {} for school_id in school_ids}
-    for school_id, role, started_on, user_id, name, email, active, qualified_teacher in rows:
-        people = by_school[school_id]
-        if user_id not in people:
-            people[user_id] = (StaffMember(user_id, name, email, bool(active), bool(qualified_teacher)), {})
-        roles = people[user_id][1]
-        roles[role] = min(roles.get(role, started_on), started_on)
-    return by_school
-
-
-def school_people(school_id: int, today: date) -> list[tuple[StaffMember, dict[Role, date]]]:
-    """Everyone with a current role at the school, with when they started each role. One query."""
-    return list(_staff_by_school([school_id], today)[school_id].values())
-
-
 def build_dashboard(catalogue: Catalogue, school_id: int, today: date | None = None) -> Dashboard:
     """Every person at the school against every module they must complete. Four queries in all."""
     return build_dashboards(catalogue, [school_id], today)[school_id]
@@ -225,7 +176,7 @@ def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | 
     """The dashboards of many schools in the same four queries as one (for an organisation's view)."""
     today = today or date.today()
     requirements = requirements_for_schools(catalogue, school_ids)
-    staff = _staff_by_school(school_ids, today) if school_ids else {}
+    staff = staff_by_school(school_ids, today) if school_ids else {}
     assignments: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
     progress: dict[int, dict[str, ProgressFacts]] = defaultdict(dict)
     if any(staff.values()):

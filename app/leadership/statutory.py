@@ -18,7 +18,7 @@ from app.content.model import Catalogue
 from app.extensions import db
 from app.leadership.staff_training import Dashboard, TrainingStatus, add_months
 from app.models import LedgerEntry, RecordSharing, Role, School
-from app.records.ledger import EntryKind
+from app.records import EntryKind
 
 NPQ_BECAME_MANDATORY = date(2024, 9, 1)
 NASENCO_EXEMPTION_BEFORE = date(2009, 9, 1)

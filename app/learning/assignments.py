@@ -9,11 +9,9 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership.staff_training import school_people
-from app.models import Assignment, Role, School
-from app.platform import email
-from app.platform.links import public_url
-from app.self_assessment.models import User
+from app.models import Assignment, Role, School, User
+from app.people import school_people
+from app.platform import AnotherPerson, public_url, queue_email
 
 
 class AssignmentProblem(ValueError):
@@ -79,7 +77,7 @@ def assign_training(
             )
             created += 1
         if new_modules:
-            email.queue_email(
+            queue_email(
                 kind="training_assigned",
                 to=person.email,
                 template="training_assigned",
@@ -87,7 +85,7 @@ def assign_training(
                 school_id=school.id,
                 name=person.name,
                 school=school.name,
-                assigner=email.AnotherPerson(assigned_by.name),
+                assigner=AnotherPerson(assigned_by.name),
                 titles=[catalogue.modules[m].title for m in new_modules],
                 due_on=due_on,
                 note=note,

@@ -17,9 +17,8 @@ from app.content.model import Catalogue, Module, Pathway
 from app.extensions import db
 from app.models import ModuleProgress
 from app.models.base import utcnow
-from app.quizzes.models import AttemptStatus, QuizAttempt
-from app.records import ledger
-from app.records.ledger import EntryKind
+from app.models.quizzes import AttemptStatus, QuizAttempt
+from app.records import EntryKind, append_entry
 
 
 class ModuleStatus(enum.StrEnum):
@@ -186,7 +185,7 @@ def record_module_completion(
 
     `occurred_at` is now unless given (demo data records completions in the past).
     """
-    entry = ledger.append_entry(
+    entry = append_entry(
         user_id=user_id,
         school_id=school_id,
         kind=EntryKind.MODULE_COMPLETED,

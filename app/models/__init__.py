@@ -1,6 +1,6 @@
 """The shared data model: the tables more than one area reads (schools, people and their roles, the CPD
 ledger, progress, requirements, the outbox, the audit log). A table that one area alone uses lives in
-that area (app/quizzes/models.py, app/self_assessment/models.py); `app.schema` imports every model,
+that area (app/self_assessment/models.py); `app.schema` imports every model,
 so that Alembic and the app see the whole schema."""
 
 from app.models.administration import (
@@ -29,6 +29,7 @@ from app.models.people import (
     User,
 )
 from app.models.progress import ModuleProgress
+from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
 from app.models.xapi import XapiPushCursor
 
@@ -40,10 +41,12 @@ __all__ = [
     "SCHOOL_ROLES",
     "AccountToken",
     "Assignment",
+    "AttemptStatus",
     "AuditAction",
     "AuditEvent",
     "EvidenceFile",
     "EvidenceMediaType",
+    "ExtraQuizAttempts",
     "InvitationStatus",
     "LedgerEntry",
     "LedgerIsAppendOnly",
@@ -54,6 +57,8 @@ __all__ = [
     "OrganisationKind",
     "OutboxMessage",
     "QualifiedTeacherRecord",
+    "QuizAnswer",
+    "QuizAttempt",
     "RecordSharing",
     "RecoveryCode",
     "ReminderSent",

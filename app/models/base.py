@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, TypeDecorator
 
+# The largest value of an `integer` column on PostgreSQL (a 32-bit signed integer). Every id in
+# SEND Ready is one; a larger number would make the database refuse the query.
+LARGEST_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -10,13 +10,11 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import AccountToken, AuditAction, Membership, Role, School, TokenPurpose
+from app.models import AccountToken, AuditAction, Membership, Role, School, TokenPurpose, User
 from app.models.base import utcnow
 from app.models.people import new_session_token
 from app.people import passwords
-from app.platform import audit, email
-from app.platform.links import public_url
-from app.self_assessment.models import User
+from app.platform import AnotherPerson, public_url, queue_email, record_event
 
 
 class AlreadyMember(ValueError):
@@ -117,7 +115,7 @@ def add_role(*, user: User, school: School, role: Role, started_on: date, by: Us
     )
     db.session.add(membership)
     db.session.flush()
-    audit.record_event(
+    record_event(
         AuditAction.ROLES_CHANGED,
         school_id=school.id,
         actor_id=by.id if by else None,
@@ -130,7 +128,7 @@ def add_role(*, user: User, school: School, role: Role, started_on: date, by: Us
 
 def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User | None) -> None:
     """Email someone who already works at the school that they have another role there."""
-    email.queue_email(
+    queue_email(
         kind="role_added",
         to=user.email,
         template="role_added",
@@ -139,7 +137,7 @@ def tell_about_new_role(user: User, *, school: School, role: Role, inviter: User
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=email.AnotherPerson(inviter.name) if inviter else school.name,
+        inviter=AnotherPerson(inviter.name) if inviter else school.name,
         sign_in_link=public_url("auth.sign_in"),
     )
 
@@ -168,7 +166,7 @@ def request_password_reset(email_address: str) -> None:
     if user is None or not user.active:
         return
     raw = issue_token(user, TokenPurpose.PASSWORD_RESET)
-    email.queue_email(
+    queue_email(
         kind="password_reset",
         to=user.email,
         template="password_reset",

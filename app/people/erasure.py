@@ -21,11 +21,11 @@ from app.models import (
     RetentionPolicy,
     School,
     StaffImport,
+    User,
 )
 from app.models.base import utcnow
 from app.models.people import new_session_token
-from app.platform.audit import record_event
-from app.self_assessment.models import User
+from app.platform import record_event
 
 # What a school keeps when it has not chosen: six years after leaving, as for other staff records.
 DEFAULT_ERASE_LEAVERS_AFTER_YEARS = 6
@@ -105,7 +105,7 @@ def erase_person(user: User, *, actor: User | None, school: School | None, today
     )
     # Evidence files (certificates, transcripts) carry the person's name: they go, rows and all. The
     # ledger keeps only their ids and hashes, so the chain stays valid.
-    from app.records.evidence_files import delete_evidence_files
+    from app.records import delete_evidence_files
 
     delete_evidence_files(user.id)
     record_event(

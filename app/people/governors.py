@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import GOVERNOR_ROLES, AuditAction, Membership, ModuleProgress, Role, School
+from app.models import GOVERNOR_ROLES, AuditAction, Membership, ModuleProgress, Role, School, User
 from app.people.staff import PersonInSchool, StaffChangeRefused, change_roles, open_memberships, people_in_school
-from app.platform import audit
-from app.self_assessment.models import User
+from app.platform import record_event
 
 # A governor's term is shown as ending soon this many days before it ends.
 TERM_WARNING_DAYS = 60
@@ -163,7 +162,7 @@ def update_governance(
     after = (term_started_on, term_ends_on, is_chair, send_governor)
     if before == after:
         return False
-    audit.record_event(
+    record_event(
         AuditAction.GOVERNANCE_CHANGED,
         school_id=school.id,
         actor_id=by.id,

@@ -22,13 +22,11 @@ from flask import abort, current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School, TokenPurpose
+from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School, TokenPurpose, User
 from app.models.base import utcnow
 from app.people import accounts
 from app.permissions import check_grant
-from app.platform import audit, email
-from app.platform.links import public_url
-from app.self_assessment.models import User
+from app.platform import AnotherPerson, public_url, queue_email, record_event
 
 
 class AlreadyInvited(ValueError):
@@ -110,7 +108,7 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record_event(
+    record_event(
         AuditAction.PERSON_INVITED,
         school_id=school.id,
         actor_id=invited_by.id if invited_by else None,
@@ -133,12 +131,12 @@ def send_invitation(invitation: MembershipInvitation, *, inviter: User | None) -
         "name": user.name,
         "school": school.name,
         "role": invitation.role.label,
-        "inviter": email.AnotherPerson(inviter.name) if inviter else school.name,
+        "inviter": AnotherPerson(inviter.name) if inviter else school.name,
     }
     if not user.has_password:
         send_password_link(user, school=school, role=invitation.role, inviter=inviter)
         return
-    email.queue_email(
+    queue_email(
         template="invitation_to_join",
         link=public_url("invitations.show_invitation", invitation_id=invitation.id),
         **common,
@@ -149,7 +147,7 @@ def send_password_link(user: User, *, school: School, role: Role, inviter: User 
     """Email someone with no password yet a link to choose one; choosing it accepts the school's
     invitation. Any earlier link from this school stops working."""
     raw = accounts.issue_token(user, TokenPurpose.INVITATION, school_id=school.id)
-    email.queue_email(
+    queue_email(
         kind="invitation",
         to=user.email,
         template="invitation",
@@ -158,7 +156,7 @@ def send_password_link(user: User, *, school: School, role: Role, inviter: User 
         name=user.name,
         school=school.name,
         role=role.label,
-        inviter=email.AnotherPerson(inviter.name) if inviter else school.name,
+        inviter=AnotherPerson(inviter.name) if inviter else school.name,
         link=public_url("auth.set_password", token=raw),
         days=current_app.config["INVITATION_VALID_FOR"].days,
     )
@@ -244,7 +242,7 @@ def withdraw(school: School, invitation: MembershipInvitation, *, by: User) -> b
     """Take back the school's invitations to that person. False if they answered meanwhile."""
     claimed = claim_pending(invitation.user_id, school.id, InvitationStatus.WITHDRAWN)
     if claimed:
-        audit.record_event(
+        record_event(
             AuditAction.INVITATION_WITHDRAWN,
             school_id=school.id,
             actor_id=by.id,

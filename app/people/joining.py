@@ -11,10 +11,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School
+from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School, User
 from app.people.invitations import claim_pending
-from app.platform import audit
-from app.self_assessment.models import User
+from app.platform import record_event
 
 
 class NotYourInvitation(LookupError):
@@ -117,7 +116,7 @@ def accept(user: User, school_id: int, today: date | None = None) -> list[Member
             started.append(held)
         invitation.membership_id = held.id
     if claimed:
-        audit.record_event(
+        record_event(
             AuditAction.INVITATION_ACCEPTED,
             school_id=school_id,
             actor_id=user.id,
@@ -132,7 +131,7 @@ def decline(user: User, school_id: int) -> bool:
     """The person says no: the school's invitations to them end, and it keeps nothing of theirs."""
     claimed = claim_pending(user.id, school_id, InvitationStatus.DECLINED)
     if claimed:
-        audit.record_event(
+        record_event(
             AuditAction.INVITATION_DECLINED,
             school_id=school_id,
             actor_id=user.id,

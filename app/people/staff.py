@@ -10,12 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import SCHOOL_ROLES, AuditAction, Membership, QualifiedTeacherRecord, Role, School
+from app.models import SCHOOL_ROLES, AuditAction, Membership, QualifiedTeacherRecord, Role, School, User
 from app.models.base import utcnow
 from app.people import accounts, erasure, invitations
 from app.permissions import RoleGrantRefused, grant_refusal, removal_refusal, roles_at_school
-from app.platform import audit
-from app.self_assessment.models import User
+from app.platform import record_event
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ def change_roles(
             )
         )
     if added or ended:
-        audit.record_event(
+        record_event(
             AuditAction.ROLES_CHANGED,
             school_id=school.id,
             actor_id=by.id,
@@ -219,7 +218,7 @@ def change_start_date(*, school: School, person: PersonInSchool, started_on: dat
             membership.started_on = started_on
             changed = True
     if changed:
-        audit.record_event(
+        record_event(
             AuditAction.START_DATE_CHANGED,
             school_id=school.id,
             actor_id=by.id,
@@ -258,7 +257,7 @@ def set_qualified_teacher(*, school: School, person: PersonInSchool, qualified: 
     record.qualified = qualified
     record.recorded_by_id = by.id
     record.recorded_at = utcnow()
-    audit.record_event(
+    record_event(
         AuditAction.QUALIFIED_TEACHER_CHANGED,
         school_id=school.id,
         actor_id=by.id,
@@ -298,7 +297,7 @@ def mark_leaver(*, school: School, person: PersonInSchool, left_on: date, by: Us
     stays_elsewhere = erasure.has_open_membership(person.user.id, today)
     if not stays_elsewhere:
         accounts.deactivate(person.user)
-    audit.record_event(
+    record_event(
         AuditAction.LEAVER_MARKED,
         school_id=school.id,
         actor_id=by.id,

@@ -18,7 +18,7 @@ from app.models import (
     Role,
 )
 from app.people import accounts
-from app.platform.spreadsheets import FORMULA_STARTS
+from app.platform import FORMULA_STARTS
 
 COLUMNS = ("name", "email", "role", "start_date")
 # The web page checks files of up to this many people; a local authority's bigger loads use the command.

@@ -21,13 +21,12 @@ from flask import abort
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School, StaffImport
+from app.models import AuditAction, InvitationStatus, Membership, MembershipInvitation, Role, School, StaffImport, User
 from app.models.base import utcnow
 from app.people import invitations
 from app.people.staff_file import MAX_ROWS_ON_THE_WEB, ImportPlan, Outcome, decode_file, long_date, read_file
 from app.permissions import grant_refusal, roles_at_school
-from app.platform import audit
-from app.self_assessment.models import User
+from app.platform import record_event
 
 # ---- planning against the school ----------------------------------------------------------------
 
@@ -165,7 +164,7 @@ def apply_plan(
         skipped=plan.count(Outcome.SKIP),
     )
     if plan.changes:
-        audit.record_event(
+        record_event(
             AuditAction.STAFF_IMPORTED,
             school_id=school.id,
             actor_id=by.id if by else None,

@@ -39,11 +39,9 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Table, false, or_, select
 
 from app.extensions import db
-from app.models import AuditAction, School
+from app.models import AuditAction, School, User
 from app.models.base import utcnow
-from app.platform.audit import record_event
-from app.platform.spreadsheets import spreadsheet_safe
-from app.self_assessment.models import User
+from app.platform import record_event, spreadsheet_safe, without_sign_in_links
 
 PERSON_TABLE = "user_account"
 
@@ -72,16 +70,6 @@ NOT_SECRET: dict[tuple[str, str], str] = {
     ("ledger_entry", "previous_hash"): "the ledger chain's link to the entry before",
 }
 SECRET_LOOKING = re.compile(r"(hash|secret|token|password)", re.IGNORECASE)
-# An invitation's or a password reset's link signs in whoever holds it until it is used or expires.
-SIGN_IN_LINK = re.compile(r"\S*/(?:set|reset)-password/[A-Za-z0-9_-]+")
-SIGN_IN_LINK_REMOVED = "[link removed: it signs in whoever holds it]"
-
-
-def without_sign_in_links(text: str) -> str:
-    """The text with every sign-in link replaced by a note: for any copy of an email shown or downloaded."""
-    return SIGN_IN_LINK.sub(SIGN_IN_LINK_REMOVED, text)
-
-
 # Text that can carry a secret inside it, with what takes it out.
 SECRETS_IN_TEXT: dict[tuple[str, str], Callable[[str], str]] = {
     ("outbox_message", "body_text"): without_sign_in_links,

@@ -20,10 +20,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.models import AuditAction, Membership, RecoveryCode, Role
+from app.models import AuditAction, Membership, RecoveryCode, Role, User
 from app.models.base import utcnow
-from app.platform import audit
-from app.self_assessment.models import User
+from app.platform import record_event
 
 ISSUER = "SEND Ready"
 REQUIRED_ROLES = frozenset({Role.HEADTEACHER, Role.SENCO, Role.SCHOOL_ADMIN, Role.LA_OFFICER})
@@ -211,7 +210,7 @@ def set_up(user: User, secret: str, code: str) -> list[str] | None:
     user.two_step_enabled_at = utcnow()
     user.two_step_last_counter = counter
     codes = replace_recovery_codes(user)
-    audit.record_event(AuditAction.TWO_STEP_SET_UP, actor_id=user.id, subject_user_id=user.id)
+    record_event(AuditAction.TWO_STEP_SET_UP, actor_id=user.id, subject_user_id=user.id)
     return codes
 
 
@@ -220,7 +219,7 @@ def new_recovery_codes(user: User, code: str) -> list[str] | None:
     if not check_code(user, code).accepted:
         return None
     codes = replace_recovery_codes(user)
-    audit.record_event(AuditAction.RECOVERY_CODES_REPLACED, actor_id=user.id, subject_user_id=user.id)
+    record_event(AuditAction.RECOVERY_CODES_REPLACED, actor_id=user.id, subject_user_id=user.id)
     return codes
 
 
@@ -238,7 +237,7 @@ def turn_off(user: User, code: str) -> bool:
     user.two_step_enabled_at = None
     user.two_step_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record_event(AuditAction.TWO_STEP_TURNED_OFF, actor_id=user.id, subject_user_id=user.id)
+    record_event(AuditAction.TWO_STEP_TURNED_OFF, actor_id=user.id, subject_user_id=user.id)
     db.session.flush()
     return True
 
@@ -250,5 +249,5 @@ def reset(user: User) -> None:
     user.two_step_enabled_at = None
     user.two_step_last_counter = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record_event(AuditAction.TWO_STEP_TURNED_OFF, subject_user_id=user.id, details={"by": "command"})
+    record_event(AuditAction.TWO_STEP_TURNED_OFF, subject_user_id=user.id, details={"by": "command"})
     db.session.flush()

@@ -13,10 +13,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import AuditAction, AuditEvent, School
+from app.models import AuditAction, AuditEvent, School, User
 from app.models.base import utcnow
 from app.platform.spreadsheets import spreadsheet_safe
-from app.self_assessment.models import User
 
 
 def record_event(

@@ -20,12 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from app.content.model import Catalogue, Module, Question, Quiz
 from app.content.question_types import QUESTION_TYPES
 from app.extensions import db
-from app.learning import module_progress
+from app.learning import complete_if_ready
+from app.models import User
 from app.models.base import utcnow
-from app.quizzes.models import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
-from app.records import ledger
-from app.records.ledger import EntryKind
-from app.self_assessment.models import User
+from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
+from app.records import EntryKind, append_entry
 
 
 class NoAttemptsLeft(Exception):
@@ -269,7 +268,7 @@ def submit(*, catalogue: Catalogue, user_id: int, module: Module, attempt_id: in
     attempt.passed = score * 100 >= attempt.pass_mark * attempt.total
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = utcnow()
-    ledger.append_entry(
+    append_entry(
         user_id=user_id,
         school_id=attempt.school_id,
         kind=EntryKind.QUIZ_ATTEMPTED,
@@ -288,9 +287,7 @@ def submit(*, catalogue: Catalogue, user_id: int, module: Module, attempt_id: in
     )
     completed = False
     if attempt.passed:
-        completed = module_progress.complete_if_ready(
-            catalogue=catalogue, user_id=user_id, school_id=attempt.school_id, module=module
-        )
+        completed = complete_if_ready(catalogue=catalogue, user_id=user_id, school_id=attempt.school_id, module=module)
     db.session.flush()
     return SubmitResult(attempt, True, completed)
 

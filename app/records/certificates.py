@@ -23,14 +23,13 @@ from flask import abort, current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LedgerEntry, School
-from app.platform.pdf import render_pdf
+from app.models import LedgerEntry, School, User
+from app.models.base import LARGEST_ID
+from app.platform import render_pdf
 from app.records import ledger
 from app.records.cpd import CpdRecord, RecordEntry
 from app.records.ledger import EntryKind
 from app.records.terms import duration_text, local_date
-from app.self_assessment.models import User
-from app.web.routing import LARGEST_ID
 
 # Part of the key: a code made for any other purpose with the same SECRET_KEY never checks here.
 KEY_PURPOSE = b"send-ready certificate verification code v1"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from app.models import LedgerEntry, School
+from app.models import LedgerEntry, School, User
 from app.records.external_cpd import ExternalCpdDetails
 from app.records.ledger import BrokenLink, EntryKind
 from app.records.terms import (
@@ -22,7 +22,6 @@ from app.records.terms import (
     kind_label,
     local_date,
 )
-from app.self_assessment.models import User
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from marshmallow import Schema, fields
 
-from app.platform.pdf import render_pdf
-from app.platform.spreadsheets import spreadsheet_safe
+from app.platform import render_pdf, spreadsheet_safe
 from app.records.cpd import CpdRecord, RecordEntry
 from app.records.terms import academic_year_label, format_hours
 

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LedgerEntry
+from app.models import LedgerEntry, User
 from app.models.base import utcnow
-from app.self_assessment.models import User
 
 
 class EntryKind(enum.StrEnum):

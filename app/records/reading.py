@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import LedgerEntry
+from app.models import LedgerEntry, User
 from app.records import ledger
 from app.records.cpd import (
     AWAITING_VERIFICATION,
@@ -31,7 +31,6 @@ from app.records.cpd import (
 from app.records.external_cpd import ExternalCpdDetails
 from app.records.ledger import EntryKind
 from app.records.terms import DECISION_KINDS, EXTERNAL_KINDS, LOCAL_TIME, MODULE_CATEGORY, kind_label, local_date
-from app.self_assessment.models import User
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,12 @@ from sqlalchemy import exists, select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.models import LedgerEntry, Membership, School
+from app.models import LedgerEntry, Membership, School, User
 from app.records import sharing
 from app.records.cpd import CpdRecord, RecordEntry, owned_by
 from app.records.ledger import EntryKind
 from app.records.reading import _names_of, build_record
 from app.records.terms import DECISION_KINDS, EXTERNAL_KINDS
-from app.self_assessment.models import User
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,9 @@ from flask import abort
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditAction, Membership, RecordSharing, School
+from app.models import AuditAction, Membership, RecordSharing, School, User
 from app.models.base import utcnow
-from app.platform import audit
-from app.self_assessment.models import User
+from app.platform import record_event
 
 
 def is_shared(user_id: int, school_id: int) -> bool:
@@ -85,7 +84,7 @@ def set_sharing(user: User, school_id: int, share: bool, today: date | None = No
         db.session.add(row)
     row.shared_at = now if share else None
     row.changed_at = now
-    audit.record_event(
+    record_event(
         AuditAction.RECORD_SHARED if share else AuditAction.RECORD_SHARING_STOPPED,
         school_id=school_id,
         actor_id=user.id,

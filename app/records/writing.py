@@ -12,18 +12,16 @@ from flask import abort
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LedgerEntry, School
+from app.models import LedgerEntry, School, User
 from app.records import ledger
-from app.records.cpd import CpdRecord
+from app.records.cpd import CpdRecord, owned_by
 from app.records.evidence_files import EvidenceUpload, _evidence_path, _evidence_reference, store_evidence
 from app.records.external_cpd import ExternalCpdDetails, ExternalCpdRefused, check_details
 from app.records.ledger import EntryKind
-from app.records.school_view import owned_by
 from app.records.terms import (
     LOCAL_TIME,
     ReviewDecision,
 )
-from app.self_assessment.models import User
 
 log = logging.getLogger(__name__)
 

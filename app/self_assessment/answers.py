@@ -11,17 +11,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Role, School
+from app.models import Role, School, User
 from app.models.base import utcnow
-from app.records import ledger
-from app.records.ledger import EntryKind
+from app.records import EntryKind, append_entry
 from app.self_assessment.models import (
     RatingLevel,
     ResponseStatus,
     SelfAssessmentAnswer,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    User,
 )
 from app.self_assessment.rounds import AlreadySubmitted, RatingsMissing, RoundClosed, StaleSave, round_or_404
 
@@ -126,7 +124,7 @@ def save_response(
 def record_submission(round_: SelfAssessmentRound, response: SelfAssessmentResponse):
     """Append `self_assessment_submitted` to the person's ledger, once per round whatever the retries."""
     answered = sum(answer.rating is not None for answer in response.answers)
-    return ledger.append_entry(
+    return append_entry(
         user_id=response.user_id,
         school_id=round_.school_id,
         kind=EntryKind.SELF_ASSESSMENT_SUBMITTED,

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
-from app.models import Role
+from app.models import Role, User
 from app.models.base import utcnow
 from app.self_assessment.models import (
     ActionStatus,
@@ -24,7 +24,6 @@ from app.self_assessment.models import (
     SelfAssessmentPosition,
     SelfAssessmentResponse,
     SelfAssessmentRound,
-    User,
 )
 from app.self_assessment.rounds import StaleSave
 

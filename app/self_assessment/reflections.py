@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue, Module
 from app.extensions import db
-from app.models import Role
+from app.models import Role, User
 from app.models.base import utcnow
-from app.self_assessment.models import KeyQuestionReflection, RatingLevel, User
+from app.self_assessment.models import KeyQuestionReflection, RatingLevel
 from app.self_assessment.rounds import StaleSave
 
 # CPD time a submitted response is worth: ten minutes of reflective practice per question answered.

@@ -26,10 +26,10 @@ from sqlalchemy.orm import joinedload
 
 from app.content.model import Catalogue, KeyQuestionSet
 from app.extensions import db
-from app.models import Membership, Role, School
+from app.models import Membership, Role, School, User
 from app.models.base import utcnow
 from app.permissions import Office, may_open_round
-from app.self_assessment.models import RatingLevel, ResponseStatus, SelfAssessmentResponse, SelfAssessmentRound, User
+from app.self_assessment.models import RatingLevel, ResponseStatus, SelfAssessmentResponse, SelfAssessmentRound
 
 # CPD time a submitted response is worth: ten minutes of reflective practice per question answered.
 MINUTES_PER_QUESTION = 10

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter, Map
 
-# The largest value of an `integer` column on PostgreSQL (a 32-bit signed integer). Every id in
-# SEND Ready is one; a larger number in an address would make the database refuse the query.
-LARGEST_ID = 2**31 - 1
+from app.models.base import LARGEST_ID
 
 
 class DatabaseIntegerConverter(IntegerConverter):

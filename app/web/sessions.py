@@ -13,9 +13,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db, login_manager
-from app.models import Membership
+from app.models import Membership, User
 from app.models.base import utcnow
-from app.self_assessment.models import User
 
 
 @login_manager.user_loader

@@ -5,8 +5,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.models import Role
-from app.people.subject_access import without_sign_in_links
 from app.permissions import Permission, available_contexts, current_context
+from app.platform.email import without_sign_in_links
 from app.web.main.forms import SwitchContextForm
 
 

@@ -457,10 +457,9 @@ def generate(
 
     from app import create_app
     from app.extensions import db
-    from app.models import LedgerEntry, Membership, Organisation, School
+    from app.models import LedgerEntry, Membership, Organisation, School, User
     from app.people.passwords import hash_password
     from app.records.ledger import EntryKind, append_entry, verify_person
-    from app.self_assessment.models import User
 
     check_bench_database(database_url)
     ensure_database(database_url)

@@ -172,9 +172,8 @@ def _invited_person(live_site, *, school_name: str) -> str:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import MembershipInvitation, Role, School
+    from app.models import MembershipInvitation, Role, School, User
     from app.people.passwords import hash_password
-    from app.self_assessment.models import User
 
     email = f"joining-{uuid.uuid4().hex[:8]}@riverside.example.org"
     with live_site.app.app_context():

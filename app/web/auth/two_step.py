@@ -17,9 +17,9 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from app.extensions import db
+from app.models import User
 from app.models.base import utcnow
 from app.people import accounts, two_step
-from app.self_assessment.models import User
 from app.web.sessions import start_session
 
 PENDING_KEY = "two_step_pending"

@@ -11,14 +11,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role
+from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role, User
 from app.permissions import Permission, current_context, current_school, public, requires
 from app.platform.links import public_url
 from app.records import certificates, evidence_files, exports, external_cpd, reading, school_view, terms, writing
 from app.records.cpd import CpdRecord
 from app.records.ledger import EntryKind
 from app.records.terms import ReviewDecision
-from app.self_assessment.models import User
 from app.web.cpd import bp, certificates_bp
 from app.web.cpd.forms import CorrectExternalCpdForm, ExternalCpdForm, ReviewForm, VoidCertificateForm
 

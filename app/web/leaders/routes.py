@@ -15,6 +15,7 @@ from app.leadership import snapshots
 from app.leadership import staff_training as dashboards
 from app.learning import assignments, requirements
 from app.models import SCHOOL_ROLES, Role
+from app.people import staff_rows
 from app.people.staff import person_in_school_or_404
 from app.permissions import Permission, current_school, requires
 from app.platform.pdf import render_pdf
@@ -78,7 +79,7 @@ def person_training(user_id: int):
 def assign_training():
     school = current_school()
     form = AssignTrainingForm()
-    people = dashboards.school_people(school.id, date.today())
+    people = staff_rows.school_people(school.id, date.today())
     form.modules.choices = [SelectChoice(m.id, m.title) for m in catalogue().modules.values()]
     form.person.choices = [SelectChoice("", "Choose a person")] + [
         SelectChoice(str(user.id), user.name) for user, _ in people

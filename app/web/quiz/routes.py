@@ -10,10 +10,10 @@ from app.content.model import Module
 from app.content.question_types import QUESTION_TYPES, AnswerError
 from app.extensions import db
 from app.learning import module_progress
+from app.models.quizzes import AttemptStatus
 from app.people import staff
 from app.permissions import Permission, current_context, current_school, requires
 from app.quizzes import attempts
-from app.quizzes.models import AttemptStatus
 from app.web.quiz import bp
 from app.web.quiz.forms import ExtraAttemptsForm
 

@@ -17,8 +17,7 @@ from app.content.model import Catalogue
 from app.extensions import db
 from app.leadership.staff_training import TrainingStatus, build_dashboard
 from app.models import ReminderSent, Role, School
-from app.platform import email
-from app.platform.links import public_url
+from app.platform import public_url, queue_email
 
 REMINDED = {TrainingStatus.DUE_SOON, TrainingStatus.OVERDUE, TrainingStatus.EXPIRED, TrainingStatus.OLDER_VERSION}
 
@@ -72,7 +71,7 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
                 claims.append(claim)
                 items.append((catalogue.modules[module_id].title, cell.status.label, cell.date))
             if items and row.user.active:
-                message = email.queue_email(
+                message = queue_email(
                     kind="training_reminder",
                     to=row.user.email,
                     template="training_reminder",
@@ -100,7 +99,7 @@ def _send_digests(catalogue, school, dashboard, today: date) -> int:
         claim = _claim(row.user.id, school.id, "weekly_digest", "digest", _week(today))
         if claim is None:
             continue
-        message = email.queue_email(
+        message = queue_email(
             kind="weekly_digest",
             to=row.user.email,
             template="weekly_digest",

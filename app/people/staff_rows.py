@@ -1,0 +1,62 @@
+"""A school's current staff as plain rows (one query for any number of schools): what the training
+figures, statutory checks and assignments read of each person, kept small so that worked-out figures
+can be held in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Membership, QualifiedTeacherRecord, Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """What the dashboard shows and checks of a person: plain values, so a worked-out dashboard can be kept."""
+
+    id: int
+    name: str
+    email: str
+    active: bool
+    qualified_teacher: bool
+
+
+def staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]]:
+    """school -> person -> (the person, when they started each current role), in name order. One query,
+    of plain rows: building thousands of ORM objects was most of an organisation's dashboard time."""
+    rows = db.session.execute(
+        select(
+            Membership.school_id,
+            Membership.role,
+            Membership.started_on,
+            User.id,
+            User.name,
+            User.email,
+            User.active,
+            QualifiedTeacherRecord.qualified,
+        )
+        .join(User, User.id == Membership.user_id)
+        # Each school's own record of the person's QTS (app/models/people.py says why it is per school).
+        .outerjoin(
+            QualifiedTeacherRecord,
+            (QualifiedTeacherRecord.school_id == Membership.school_id) & (QualifiedTeacherRecord.user_id == User.id),
+        )
+        .where(Membership.school_id.in_(school_ids), Membership.is_current(today))
+        .order_by(User.name, User.id)
+    )
+    by_school: dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]] = {school_id: {} for school_id in school_ids}
+    for school_id, role, started_on, user_id, name, email, active, qualified_teacher in rows:
+        people = by_school[school_id]
+        if user_id not in people:
+            people[user_id] = (StaffMember(user_id, name, email, bool(active), bool(qualified_teacher)), {})
+        roles = people[user_id][1]
+        roles[role] = min(roles.get(role, started_on), started_on)
+    return by_school
+
+
+def school_people(school_id: int, today: date) -> list[tuple[StaffMember, dict[Role, date]]]:
+    """Everyone with a current role at the school, with when they started each role. One query."""
+    return list(staff_by_school([school_id], today)[school_id].values())

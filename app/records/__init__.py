@@ -1,0 +1,8 @@
+"""The CPD record: the append-only ledger that is the record of truth, the record as people read it,
+external CPD and its evidence, certificates, exports and xAPI, and whose part of a record each school
+sees. Other areas append to it and tidy it only through the names below."""
+
+from app.records.evidence_files import delete_evidence_files
+from app.records.ledger import EntryKind, append_entry
+
+__all__ = ["EntryKind", "append_entry", "delete_evidence_files"]
