@@ -24,7 +24,7 @@ from app.extensions import db, limiter
 from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
 from app.people.passwords import hash_password
 from app.platform import email
-from tests.page_checks import assert_good_page
+from tests.support.page_checks import assert_good_page
 
 PASSWORD = "correct horse battery staple"
 

@@ -12,7 +12,7 @@ from app import create_app
 from app.content.loader import ContentError, load_catalogue
 from tests.conftest import TEST_SETTINGS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherR
 from app.records import sharing
 from app.records.ledger import EntryKind, append_entry
 from tests.conftest import sign_in
-from tests.test_leaders import assign
+from tests.leadership.test_leaders import assign
 
 
 def revision_of(school: School) -> str:

@@ -14,7 +14,7 @@ from app.learning import module_progress
 from app.models import LedgerEntry, ModuleProgress, Role
 from app.records.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
-from tests.quiz_helpers import take_quiz
+from tests.support.quiz_helpers import take_quiz
 
 MODULE = "ta-group-work"
 

@@ -322,7 +322,7 @@ def test_the_board_list_is_one_query_for_training(app, admin_client, make_person
     client, _, school = admin_client
     for number in range(6):
         make_person(school, Role.GOVERNOR, name=f"Governor {number}")
-    from tests.test_query_budget import counting_statements
+    from tests.web.test_query_budget import counting_statements
 
     with counting_statements() as log:
         response = client.get("/school/people/governors")

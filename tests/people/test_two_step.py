@@ -205,7 +205,7 @@ def test_a_new_password_alone_does_not_get_past_two_step(app, required, make_sch
     set_up_at_sign_in(app.test_client(), head)
     client = app.test_client()
     post_form(client, "/forgot-password", {"email": head.email})
-    from tests.test_auth import latest_email, link_in
+    from tests.people.test_auth import latest_email, link_in
 
     link = link_in(latest_email(head.email))
     response = post_form(client, link, {"password": "new maple lantern", "confirm": "new maple lantern"})

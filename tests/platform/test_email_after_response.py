@@ -30,7 +30,7 @@ from aiosmtpd.controller import Controller
 
 from app.models import Role
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SMTP_DELAY = 0.5  # seconds the mail server takes to accept each message
 # Allowed difference between the two paths' median times: far below SMTP_DELAY, and above the

@@ -17,7 +17,7 @@ from app.learning import assignments
 from app.models import EvidenceFile, Membership, OutboxMessage, Role, User
 from app.people import invitations, joining, subject_access
 from tests.conftest import csrf_token_from, sign_in
-from tests.test_cpd import PDF, external_form
+from tests.records.test_cpd import PDF, external_form
 
 LINK_REMOVED = "[link removed: it signs in whoever holds it]"
 

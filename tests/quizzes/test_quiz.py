@@ -18,7 +18,7 @@ from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, Qui
 from app.quizzes import attempts
 from app.records.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
-from tests.quiz_helpers import answer, answer_all, attempt_questions, form_data, start, submit, take_quiz
+from tests.support.quiz_helpers import answer, answer_all, attempt_questions, form_data, start, submit, take_quiz
 
 MODULE = "send-essentials"
 

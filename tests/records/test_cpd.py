@@ -724,7 +724,7 @@ def test_signed_out_people_are_sent_to_sign_in(client):
 
 def test_pages_send_the_same_queries_for_a_long_record_and_a_big_school(app, school, make_person, head):
     """Each page's statements stay the same however many entries, people and leaders there are."""
-    from tests.test_query_budget import counting_statements
+    from tests.web.test_query_budget import counting_statements
 
     head_client, head_person = head
     people = [make_person(school, Role.TEACHER) for _ in range(6)]

@@ -15,7 +15,7 @@ from app.models import ModuleProgress, Role
 from app.platform import spreadsheets
 from app.records.terms import academic_year_of
 from tests.conftest import sign_in
-from tests.test_cpd import add_external, entries_of
+from tests.records.test_cpd import add_external, entries_of
 
 MODULE = "send-essentials"
 DANGEROUS = {

@@ -20,7 +20,7 @@ from app.records.external_cpd import ExternalCpdDetails, Qualification
 from app.records.ledger import EntryKind
 from app.records.terms import Category, QualificationKind, QualificationStatus, ReviewDecision
 from tests.conftest import sign_in
-from tests.xapi_rules import validate_statement
+from tests.support.xapi_rules import validate_statement
 
 BASE = "https://send-ready.example.org"
 VERB = "http://adlnet.gov/expapi/verbs/"

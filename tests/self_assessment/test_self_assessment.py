@@ -819,7 +819,7 @@ def test_the_list_shows_rounds_by_what_the_person_may_see(app, world, governance
 
 
 def test_round_pages_keep_to_the_query_budget(app, world, governance_round):
-    from tests.test_query_budget import QUERY_BUDGET, get_counting
+    from tests.web.test_query_budget import QUERY_BUDGET, get_counting
 
     lead, round_ = governance_round
     submit_answers(world.client(app, world.governor), round_.id, ["developing"] * 4)
@@ -841,7 +841,7 @@ def test_round_pages_keep_to_the_query_budget(app, world, governance_round):
 
 
 def test_the_position_page_costs_the_same_however_many_answered(app, make_school, make_person):
-    from tests.test_query_budget import get_counting
+    from tests.web.test_query_budget import get_counting
 
     counts = []
     for size in (2, 12):

@@ -22,7 +22,8 @@ import pytest
 
 from app import create_app
 from app.models import Role
-from tests.access_table import (
+from tests.conftest import TEST_SETTINGS, SeededPerson, SeededSchool, csrf_token_from, sign_in
+from tests.support.access_table import (
     ACCESS,
     ANONYMOUS,
     CONTENT_ARGS,
@@ -32,7 +33,6 @@ from tests.access_table import (
     Access,
     content_values,
 )
-from tests.conftest import TEST_SETTINGS, SeededPerson, SeededSchool, csrf_token_from, sign_in
 
 METHODS = ("GET", "POST")
 INVALID_TOKEN = "not-a-valid-token"

@@ -208,7 +208,7 @@ def test_finding_7_password_resets_are_limited_per_account_as_well_as_per_addres
     other = post_from(app.test_client(), "/forgot-password", {"email": "someone.else@example.org"}, remote="192.0.2.9")
     assert other.status_code == 200
 
-    from tests.test_auth import latest_email, link_in
+    from tests.people.test_auth import latest_email, link_in
 
     link = link_in(latest_email(person.email))
     mismatched = {"password": "maple river lantern", "confirm": "a different one"}

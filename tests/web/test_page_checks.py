@@ -8,9 +8,9 @@ import pytest
 from flask import Flask, redirect
 
 from app.models import Role
-from tests import page_checks
 from tests.conftest import IsolatedContextClient, csrf_token_from, sign_in
-from tests.page_checks import (
+from tests.support import page_checks
+from tests.support.page_checks import (
     assert_good_page,
     form_problems,
     heading_problems,

@@ -46,8 +46,8 @@ from app.self_assessment.models import (
     SelfAssessmentResponse,
     SelfAssessmentRound,
 )
-from tests.access_table import seeded_external_cpd, seeded_module_completion
 from tests.conftest import PASSWORD, sign_in
+from tests.support.access_table import seeded_external_cpd, seeded_module_completion
 
 # The budget, in one place. QUERY_BUDGET is the most SQL statements a page may send. Measured
 # (SQLite and PostgreSQL alike): 0 for the anonymous pages, 3 for a signed-in page that reads nothing

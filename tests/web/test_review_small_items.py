@@ -11,7 +11,7 @@ from app.models import Role
 from app.records import certificates
 from app.web.routing import LARGEST_ID
 from tests.conftest import csrf_token_from, sign_in
-from tests.test_certificates import complete
+from tests.records.test_certificates import complete
 
 # --- finding 7: ids beyond the database's integer range ------------------------------------------
 

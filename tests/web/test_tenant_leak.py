@@ -21,8 +21,8 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from werkzeug.exceptions import HTTPException
 
-from tests.access_table import ACCESS, ANONYMOUS, NOT_IN_TABLE, OBJECTS, ROLES, content_values
 from tests.conftest import SeededPerson, SeededSchool, sign_in
+from tests.support.access_table import ACCESS, ANONYMOUS, NOT_IN_TABLE, OBJECTS, ROLES, content_values
 
 # A crawl that reaches this many pages fails, so that the cap is raised knowingly rather than pages
 # going unchecked.

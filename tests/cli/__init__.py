@@ -1,0 +1,1 @@
+"""Tests of the flask commands, run as a deployment runs them."""

@@ -1,0 +1,1 @@
+"""Tests of the curriculum: its format, its checks and the real content."""

@@ -1,0 +1,1 @@
+"""Tests of leaders' figures, statutory checks, the board report and reminders."""

@@ -1,0 +1,1 @@
+"""Tests of reading and completing modules, requirements and assignments."""

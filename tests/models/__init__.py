@@ -1,0 +1,1 @@
+"""Tests of the schema: the migrations build exactly what the models describe."""

@@ -1,0 +1,1 @@
+"""Tests of quiz attempts, marking, the review and results."""

@@ -1,0 +1,1 @@
+"""Tests of the CPD ledger, the record, certificates, exports and xAPI."""

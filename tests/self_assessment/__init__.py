@@ -1,0 +1,1 @@
+"""Tests of self-assessment rounds, answers, positions, actions and trends."""
