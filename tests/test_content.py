@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app import create_app
+from app.config import content_root
+from app.content.coverage import overdue_reviews
 from app.content.loader import ContentError, load_catalogue
 from tests.conftest import TEST_SETTINGS
 
-ROOT = Path(__file__).resolve().parent.parent
+# The content under test: the project's own, unless CONTENT_ROOT names another copy.
+ROOT = Path(content_root())
 
 
 @pytest.fixture
@@ -41,6 +49,17 @@ def assert_problem(root: Path, file: str, field: str, words: str) -> None:
     assert matching, f"no problem for {file} {field} mentioning {words!r}; got:\n" + "\n".join(found)
 
 
+def rewrite(path: Path, change) -> None:
+    """Load a YAML file, let `change` edit the data, and write it back."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def first_question(data: dict, *types: str) -> tuple[int, dict]:
+    return next((n, q) for n, q in enumerate(data["questions"]) if q["type"] in types)
+
+
 def test_the_real_content_is_valid_and_complete():
     catalogue = load_catalogue(ROOT)
     assert len(catalogue.modules) >= 12
@@ -53,7 +72,9 @@ def test_the_real_content_is_valid_and_complete():
         assert types & {"ordering", "matching"}, module.id
     assert len(catalogue.key_questions) == 12
     cited = {ref for m in catalogue.modules.values() for p in m.pages for ref in p.sources}
-    assert cited == set(catalogue.sections)
+    guidance = {ref for ref, s in catalogue.sections.items() if catalogue.documents[s.document_id].is_guidance}
+    assert guidance <= cited
+    assert {"roles", "mainstream"} == {d.id for d in catalogue.documents.values() if d.is_guidance}
 
 
 def test_the_key_question_sets_pair_with_their_modules():
@@ -113,8 +134,12 @@ def test_a_page_citing_a_missing_section_is_named(content):
 
 
 def test_a_correct_answer_not_among_the_options_is_named(content):
-    edit(content / "quizzes/send-essentials.yaml", "    answer: a\n", "    answer: z\n")
-    assert_problem(content, "quizzes/send-essentials.yaml", "questions.0.answer", "'z' is not one of the options")
+    path = content / "quizzes/send-essentials.yaml"
+    number = first_question(yaml.safe_load(path.read_text()), "single_choice")[0]
+    rewrite(path, lambda data: data["questions"][number].update(answer="z"))
+    assert_problem(
+        content, "quizzes/send-essentials.yaml", f"questions.{number}.answer", "'z' is not one of the options"
+    )
 
 
 def test_an_unknown_question_type_is_named(content):
@@ -158,18 +183,29 @@ def test_content_check_command(app, content):
     good = runner.invoke(args=["content", "check"])
     assert good.exit_code == 0, good.output
     assert "Content OK: 15 modules" in good.output
-    edit(content / "quizzes/send-essentials.yaml", "    answer: a\n", "    answer: z\n")
+    path = content / "quizzes/send-essentials.yaml"
+    number = first_question(yaml.safe_load(path.read_text()), "single_choice")[0]
+    rewrite(path, lambda data: data["questions"][number].update(answer="z"))
     bad = runner.invoke(args=["content", "check", "--root", str(content)])
     assert bad.exit_code != 0
-    assert "quizzes/send-essentials.yaml: questions.0.answer" in bad.output
+    assert f"quizzes/send-essentials.yaml: questions.{number}.answer" in bad.output
 
 
 def test_content_coverage_command(app):
     result = app.test_cli_runner().invoke(args=["content", "coverage"])
     assert result.exit_code == 0, result.output
     assert "NOT COVERED" not in result.output and "NOT PAIRED" not in result.output
-    assert "31 of 31 sections covered by module pages; 12 key questions present." in result.output
+    assert "29 of 29 guidance sections covered by module pages; 12 key questions present;" in result.output
     assert "mainstream#send-governor  [covered]" in result.output
+    catalogue = app.extensions["catalogue"]
+    quiz = catalogue.quizzes["senco"]
+    scenarios = sum(1 for question in quiz.questions if question.kind == "scenario")
+    sections = len({question.source for question in quiz.questions})
+    row = re.search(
+        r"^  senco +questions +(\d+) +scenarios +(\d+) +recall +(\d+) +sections tested +(\d+)$", result.output, re.M
+    )
+    assert row, result.output
+    assert [int(n) for n in row.groups()] == [len(quiz.questions), scenarios, len(quiz.questions) - scenarios, sections]
 
 
 def test_a_module_version_changes_when_its_text_does(content):
@@ -184,3 +220,141 @@ def test_pages_render_without_raw_html(content):
     page.write_text(page.read_text() + "\n<script>alert(1)</script>\n")
     html = load_catalogue(content).modules["senco"].pages[0].html
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_question_without_a_kind_is_named(content):
+    rewrite(content / "quizzes/senco.yaml", lambda data: data["questions"][3].pop("kind"))
+    assert_problem(content, "quizzes/senco.yaml", "questions.3.kind", "Missing data")
+
+
+def test_an_unknown_question_kind_is_named(content):
+    rewrite(content / "quizzes/senco.yaml", lambda data: data["questions"][0].update(kind="trivia"))
+    assert_problem(content, "quizzes/senco.yaml", "questions.0.kind", "kind is scenario or recall")
+
+
+@pytest.mark.parametrize("question_type", ["single_choice", "multiple_choice"])
+def test_a_choice_option_without_feedback_is_named(content, question_type):
+    number = first_question(yaml.safe_load((content / "quizzes/senco.yaml").read_text()), question_type)[0]
+    rewrite(content / "quizzes/senco.yaml", lambda data: data["questions"][number]["options"][1].pop("feedback"))
+    assert_problem(
+        content, "quizzes/senco.yaml", f"questions.{number}.options.1.feedback", "every option needs feedback"
+    )
+
+
+def test_feedback_on_an_ordering_step_or_a_matching_item_is_named(content):
+    for path in sorted((content / "quizzes").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        ordering = [n for n, q in enumerate(data["questions"]) if q["type"] == "ordering"]
+        matching = [n for n, q in enumerate(data["questions"]) if q["type"] == "matching"]
+        if ordering and matching:
+            break
+    else:
+        pytest.fail("no quiz has both an ordering and a matching question")
+
+    def add_feedback(data):
+        data["questions"][ordering[0]]["options"][0]["feedback"] = "First, because it comes first."
+        data["questions"][matching[0]]["items"][0]["feedback"] = "This one matches that."
+
+    rewrite(path, add_feedback)
+    file = f"quizzes/{path.name}"
+    assert_problem(content, file, f"questions.{ordering[0]}.options.0.feedback", "options carry no feedback")
+    assert_problem(content, file, f"questions.{matching[0]}.items.0.feedback", "items carry no feedback")
+
+
+def test_a_module_without_review_dates_is_named(content):
+    rewrite(content / "modules/senco/module.yaml", lambda data: data.pop("reviewed_on"))
+    assert_problem(content, "modules/senco/module.yaml", "reviewed_on", "Missing data")
+
+
+def test_a_review_more_than_twelve_months_on_is_named(content):
+    path = content / "modules/senco/module.yaml"
+    rewrite(path, lambda data: data.update(reviewed_on=date(2026, 12, 5), review_by=date(2027, 12, 6)))
+    assert_problem(content, "modules/senco/module.yaml", "review_by", "review by 2027-12-05 at the latest")
+    rewrite(path, lambda data: data.update(review_by=date(2027, 12, 5)))
+    load_catalogue(content)
+    rewrite(path, lambda data: data.update(review_by=date(2026, 12, 1)))
+    assert_problem(content, "modules/senco/module.yaml", "review_by", "must be after reviewed_on")
+
+
+def test_a_module_past_its_review_date_is_a_warning_not_a_failure(app, content):
+    rewrite(
+        content / "modules/senco/module.yaml",
+        lambda data: data.update(reviewed_on=date(2020, 1, 10), review_by=date(2020, 9, 1)),
+    )
+    catalogue = load_catalogue(content)
+    assert overdue_reviews(catalogue, date(2020, 9, 1)) == []
+    warnings = overdue_reviews(catalogue, date(2020, 9, 2))
+    assert len(warnings) == 1 and warnings[0].startswith("modules/senco/module.yaml: review_by: 2020-09-01 has passed")
+    result = app.test_cli_runner().invoke(args=["content", "check", "--root", str(content)])
+    assert result.exit_code == 0, result.output
+    assert "WARNING modules/senco/module.yaml: review_by: 2020-09-01 has passed" in result.output
+    assert "Content OK" in result.output
+
+
+def test_a_reference_section_need_not_be_taught_but_a_guidance_section_must(content):
+    sources = content / "modules/sources.yaml"
+    sources.write_text(
+        sources.read_text()
+        + """
+  - id: a-reference
+    kind: reference
+    title: "A reference"
+    publisher: "A publisher"
+    last_updated: 2026-01-01
+    url: "https://www.example.org/reference"
+    sections:
+      - {id: nobody-cites-this, heading: "A section", covers: "Something."}
+"""
+    )
+    assert "a-reference#nobody-cites-this" in load_catalogue(content).sections
+    sources.write_text(sources.read_text().replace('kind: reference\n    title: "A reference"', 'title: "A reference"'))
+    assert_problem(content, "modules/sources.yaml", "a-reference#nobody-cites-this", "no module page cites this")
+
+
+def test_a_reference_with_key_questions_is_named(content):
+    sources = content / "modules/sources.yaml"
+    sources.write_text(
+        sources.read_text()
+        + """
+  - id: a-reference
+    kind: reference
+    title: "A reference"
+    publisher: "A publisher"
+    last_updated: null
+    sections:
+      - {id: questions, heading: "A section", covers: "Something.", key_questions: 2}
+"""
+    )
+    found = problems(content)
+    assert any("key questions come from the guidance documents, not from a reference" in p for p in found), found
+
+
+def test_a_document_of_an_unknown_kind_is_named(content):
+    rewrite(content / "modules/sources.yaml", lambda data: data["documents"][0].update(kind="leaflet"))
+    assert_problem(content, "modules/sources.yaml", "documents.0.kind", "a guidance document or a reference")
+
+
+def test_a_broken_module_is_named_once_not_again_by_what_refers_to_it(content):
+    edit(content / "modules/senco/module.yaml", "minutes: ", "not_minutes: ")
+    found = problems(content)
+    assert [p for p in found if "senco" in p] == [
+        "modules/senco/module.yaml: minutes: Missing data for required field.",
+        "modules/senco/module.yaml: not_minutes: Unknown field.",
+    ], found
+
+
+def test_the_content_command_reports_on_content_that_stops_start_up(content):
+    """The command runs without starting the app, so broken content gets a list, not a traceback."""
+    edit(content / "modules/senco/module.yaml", "minutes: ", "not_minutes: ")
+    flask = Path(sys.executable).with_name("flask")
+    result = subprocess.run(  # noqa: S603 (our own virtualenv's flask, fixed arguments)
+        [str(flask), "content", "check"],
+        env={**os.environ, "CONTENT_ROOT": str(content), "FLASK_APP": "app:create_app"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PROBLEM modules/senco/module.yaml: minutes: Missing data for required field." in result.stderr
+    assert "Traceback" not in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -208,7 +209,8 @@ def test_school_admins_do_not_get_training_pages(app, make_school, make_person):
 def test_status_rules():
     from app.content.model import Module, Page
 
-    the_module = Module("m", "M", "", ("teacher",), 10, ("o",), (), (Page("a", "A", "", ("roles#x",), 1),), "v2")
+    page = Page("a", "A", "", ("roles#x",), 1)
+    the_module = Module("m", "M", "", ("teacher",), 10, ("o",), (), (page,), "v2", date(2026, 1, 1), date(2026, 6, 1))
     assert learning.status_of(the_module, None) is learning.ModuleStatus.NOT_STARTED
     progress = ModuleProgress(reading_version="v2", pages_read=["a"], completed_version="v2")
     assert learning.status_of(the_module, progress) is learning.ModuleStatus.COMPLETED

@@ -29,6 +29,14 @@ class Document:
     publisher: str
     last_updated: date | None
     sections: tuple[Section, ...]
+    # "guidance" (the spine: every section taught) or "reference" (cited for a fact where needed).
+    kind: str = "guidance"
+    edition: str | None = None
+    url: str | None = None
+
+    @property
+    def is_guidance(self) -> bool:
+        return self.kind == "guidance"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,9 @@ class Module:
     pages: tuple[Page, ...]
     # A hash of the module's files: a changed word is a new version.
     version: str
+    # When the module was last checked against the law and guidance, and when it must be again.
+    reviewed_on: date
+    review_by: date
 
     def page(self, slug: str) -> Page | None:
         for page in self.pages:
@@ -93,6 +104,18 @@ class Question:
     feedback: str
     source: str
     page: str
+    # "scenario" (a decision in a situation) or "recall" (what a document says).
+    kind: str = "recall"
+
+    @property
+    def is_scenario(self) -> bool:
+        return self.kind == "scenario"
+
+    def option_feedback(self, option_id: str) -> str | None:
+        for option in self.options:
+            if option["id"] == option_id:
+                return option.get("feedback")
+        return None
 
 
 @dataclass(frozen=True)
