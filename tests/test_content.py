@@ -17,6 +17,7 @@ from app import create_app
 from app.config import content_root
 from app.content.coverage import overdue_reviews
 from app.content.loader import ContentError, load_catalogue
+from app.content.readability import module_readability, sentences, unexpanded_acronyms, word_count
 from tests.conftest import TEST_SETTINGS
 
 # The content under test: the project's own, unless CONTENT_ROOT names another copy.
@@ -75,6 +76,93 @@ def test_the_real_content_is_valid_and_complete():
     guidance = {ref for ref, s in catalogue.sections.items() if catalogue.documents[s.document_id].is_guidance}
     assert guidance <= cited
     assert {"roles", "mainstream"} == {d.id for d in catalogue.documents.values() if d.is_guidance}
+
+
+def test_every_module_has_a_bank_that_tests_judgement_and_cites_its_sources():
+    """20 or more questions a module, 12 or more of them scenarios; every choice says why it is right or
+    wrong; every page and question cites a section that exists."""
+    catalogue = load_catalogue(ROOT)
+    short = []
+    for module in catalogue.modules.values():
+        quiz = catalogue.quizzes.get(module.id)
+        questions = quiz.questions if quiz else ()
+        scenarios = [q for q in questions if q.kind == "scenario"]
+        if len(questions) < 20 or len(scenarios) < 12:
+            short.append(f"{module.id}: {len(questions)} questions, {len(scenarios)} scenarios")
+        for page in module.pages:
+            assert page.sources and set(page.sources) <= set(catalogue.sections), (module.id, page.slug)
+        for question in questions:
+            assert question.kind in {"scenario", "recall"}, question.id
+            assert question.source in catalogue.sections, question.id
+            assert module.page(question.page), question.id
+            if question.type in {"single_choice", "multiple_choice"}:
+                assert all(option.get("feedback") for option in question.options), question.id
+    assert not short, "banks too small: " + "; ".join(short)
+
+
+def test_module_pages_read_plainly():
+    """Mean sentence length under 15 words in every module, and every acronym expanded where it is first
+    used on each page (the rules are in app/content/readability.py)."""
+    catalogue = load_catalogue(ROOT)
+    long_winded, unexpanded = [], []
+    words = sentences = 0
+    for module in catalogue.modules.values():
+        reading = module_readability(module)
+        words += reading.words
+        sentences += reading.sentences
+        if reading.mean_sentence_length >= 15:
+            long_winded.append(f"{module.id}: {reading.mean_sentence_length:.1f} words")
+        unexpanded.extend(f"{module.id}/{slug}: {acronym}" for slug, acronym in reading.unexpanded)
+    assert words / sentences < 15
+    assert not long_winded, "mean sentence length 15 words or more: " + "; ".join(long_winded)
+    assert not unexpanded, "acronyms not expanded where first used: " + "; ".join(unexpanded)
+
+
+@pytest.mark.parametrize(
+    ("text", "unexpanded"),
+    [
+        ("<p>A special educational needs co-ordinator (SENCO) leads. The SENCO's time matters.</p>", []),
+        ("<p>The SENCO leads. A special educational needs co-ordinator (SENCO) helps.</p>", ["SENCO"]),
+        ("<p>Most pupils with SEN get support.</p>", ["SEN"]),
+        ("<p>An education, health and care (EHC) plan. EHCPs and EHC plans.</p>", ["EHCPs"]),
+        ("<p>An education, health and care plan (EHCP). Two EHCPs.</p>", []),
+        ("<p>Ask the SEND Information, Advice and Support Service (SENDIASS).</p>", ["SEND"]),
+        (
+            "<p>Special educational needs and disabilities (SEND). "
+            "The SEND Information, Advice and Support Service (SENDIASS).</p>",
+            [],
+        ),
+        ("<p>The Department for Education (DfE) says so; the DfE agrees.</p>", []),
+        ("<p>The National Award for SEN Co-ordination (NASENCO).</p>", ["SEN"]),
+        ("<p>Teaching assistants (TAs) help. A TA helps.</p>", []),
+        ("<p>The First-tier Tribunal (SEND) hears appeals.</p>", ["SEND"]),
+        ("<p>English as an additional language (EAL) is not SEN.</p>", ["SEN"]),
+        ("<h2>The SENCO</h2><p>The special educational needs co-ordinator (SENCO) leads.</p>", []),
+        ("<h2>The SENCO</h2><p>It leads.</p>", ["SENCO"]),
+        ("<p>PE and GCSEs in the UK, and a GP from the NHS.</p>", []),
+        ("<p>Key stage 2 (KS2) ends in Year 6.</p>", []),
+    ],
+)
+def test_an_acronym_counts_as_expanded_only_after_the_words_it_stands_for(text, unexpanded):
+    assert unexpanded_acronyms(text) == unexpanded
+
+
+def test_sentences_are_counted_in_paragraphs_lists_and_tables_not_headings():
+    html = (
+        "<h2>A heading of several words is not counted</h2>"
+        "<p>One two three. Four five six seven! Is this eight? yes, e.g. it is.</p>"
+        "<ul><li>a list item without a stop</li><li>another one</li></ul>"
+        "<table><tr><td>cell text here</td></tr></table>"
+    )
+    assert sentences(html) == [
+        "One two three.",
+        "Four five six seven!",
+        "Is this eight? yes, e.g. it is.",
+        "a list item without a stop",
+        "another one",
+        "cell text here",
+    ]
+    assert word_count("The SENCO's £6,000 budget, 6.44 to 6.56.") == 7
 
 
 def test_the_key_question_sets_pair_with_their_modules():
@@ -182,7 +270,8 @@ def test_content_check_command(app, content):
     runner = app.test_cli_runner()
     good = runner.invoke(args=["content", "check"])
     assert good.exit_code == 0, good.output
-    assert "Content OK: 15 modules" in good.output
+    folders = [path for path in (ROOT / "modules").iterdir() if path.is_dir()]
+    assert f"Content OK: {len(folders)} modules" in good.output
     path = content / "quizzes/send-essentials.yaml"
     number = first_question(yaml.safe_load(path.read_text()), "single_choice")[0]
     rewrite(path, lambda data: data["questions"][number].update(answer="z"))
@@ -202,7 +291,9 @@ def test_content_coverage_command(app):
     scenarios = sum(1 for question in quiz.questions if question.kind == "scenario")
     sections = len({question.source for question in quiz.questions})
     row = re.search(
-        r"^  senco +questions +(\d+) +scenarios +(\d+) +recall +(\d+) +sections tested +(\d+)$", result.output, re.M
+        r"^  senco +questions +(\d+) +scenarios +(\d+) +recall +(\d+) +sections tested +(\d+)  mean sentence",
+        result.output,
+        re.M,
     )
     assert row, result.output
     assert [int(n) for n in row.groups()] == [len(quiz.questions), scenarios, len(quiz.questions) - scenarios, sections]

@@ -182,15 +182,16 @@ def test_a_page_post_without_a_token_changes_nothing(app, ta):
 
 def test_the_catalogue_filters_by_role(app, ta):
     client, _, _ = ta
+    total = len(app.extensions["catalogue"].modules)
     everyone = client.get("/training/modules").get_data(as_text=True)
-    assert "15 modules" in everyone
+    assert f"{total} modules" in everyone
     governors = client.get("/training/modules?role=governor").get_data(as_text=True)
     count = int(re.search(r"(\d+) modules?<", governors).group(1))
     expected = len(app.extensions["catalogue"].modules_for_role("governor"))
-    assert count == expected < 15
+    assert count == expected < total
     assert "The SEND governor" in governors or "send-governor" in governors
     # An unknown role shows everything rather than nothing.
-    assert "15 modules" in client.get("/training/modules?role=astronaut").get_data(as_text=True)
+    assert f"{total} modules" in client.get("/training/modules?role=astronaut").get_data(as_text=True)
 
 
 def test_the_glossary(ta):

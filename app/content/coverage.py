@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.content.model import Catalogue
+from app.content.readability import module_readability
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,23 @@ def overdue_reviews(catalogue: Catalogue, today: date) -> list[str]:
 
 
 def coverage_report(catalogue: Catalogue) -> str:
-    lines: list[str] = ["Quizzes by module (questions, scenarios, recall, sections tested)"]
+    lines: list[str] = [
+        "Quizzes by module (questions, scenarios, recall, sections tested), and how the pages read "
+        "(mean words a sentence; acronyms not expanded where first used)"
+    ]
     width = max((len(module_id) for module_id in catalogue.modules), default=10)
     for row in module_quiz_coverage(catalogue):
+        reading = module_readability(catalogue.modules[row.module_id])
         lines.append(
             f"  {row.module_id:<{width}}  questions {row.questions:>3}  scenarios {row.scenarios:>3}  "
-            f"recall {row.recall:>3}  sections tested {len(row.sections_tested):>3}"
+            f"recall {row.recall:>3}  sections tested {len(row.sections_tested):>3}  "
+            f"mean sentence {reading.mean_sentence_length:4.1f} words"
         )
-        lines.append(f"    {', '.join(row.sections_tested) or '-'}")
+        lines.append(f"    sections tested: {', '.join(row.sections_tested) or '-'}")
+        if reading.unexpanded:
+            lines.append(
+                "    ACRONYMS NOT EXPANDED: " + ", ".join(f"{acronym} ({slug})" for slug, acronym in reading.unexpanded)
+            )
     lines.append("")
     covered = 0
     spine = 0

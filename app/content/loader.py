@@ -29,6 +29,7 @@ from app.content.model import (
     Question,
     Quiz,
     Section,
+    smallest_bank_for,
 )
 from app.content.question_types import QUESTION_TYPES
 
@@ -253,8 +254,14 @@ class _Loader:
                 self.problem(path, "module", f"the quiz for {module.id!r} belongs in quizzes/{module.id}.yaml")
             if data["module"] in quizzes:
                 self.problem(path, "module", f"a second quiz for {data['module']!r}")
-            if data["draw"] > len(data["questions"]):
-                self.problem(path, "draw", f"draws {data['draw']} questions from a bank of {len(data['questions'])}")
+            if len(data["questions"]) < smallest_bank_for(data["draw"]):
+                self.problem(
+                    path,
+                    "draw",
+                    f"draws {data['draw']} questions from a bank of {len(data['questions'])}: a retake after a "
+                    f"failure shares at most half its questions with the failed attempt, so the bank needs at "
+                    f"least {smallest_bank_for(data['draw'])}",
+                )
             questions = []
             for number, raw in enumerate(data["questions"]):
                 field = f"questions.{number}"

@@ -118,6 +118,16 @@ class Question:
         return None
 
 
+def retake_overlap_limit(draw: int) -> int:
+    """How many questions a retake may share with the failed attempt before it: at most half."""
+    return draw // 2
+
+
+def smallest_bank_for(draw: int) -> int:
+    """The fewest questions a bank can hold and still keep every retake within the overlap limit."""
+    return draw + (draw - retake_overlap_limit(draw))
+
+
 @dataclass(frozen=True)
 class Quiz:
     module_id: str

@@ -202,22 +202,7 @@ def show_attempt(module_id: str, attempt_id: int):
         return redirect(url_for("quiz.check_answers", module_id=module_id, attempt_id=attempt_id))
     if attempt.status is AttemptStatus.ABANDONED:
         abort(404)
-    answers = quizzes.answers_of(attempt)
-    review = []
-    for number, question in enumerate(quizzes.questions_of(catalogue(), attempt), start=1):
-        kind = QUESTION_TYPES[question.type]
-        answer = answers.get(question.id)
-        review.append(
-            {
-                "number": number,
-                "question": question,
-                "correct": bool(answer and answer.correct),
-                "given": kind.describe(question, answer.response if answer else None),
-                "right": kind.describe(question, question.answer),
-                "page": module.page(question.page),
-                "source": catalogue().section_label(question.source),
-            }
-        )
+    review = quizzes.attempt_review(catalogue(), module, attempt)
     return render_template(
         "quiz/show_attempt.html",
         module=module,

@@ -17,7 +17,7 @@ from flask import abort, current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.content.model import Catalogue, Module, Question, Quiz
+from app.content.model import Catalogue, Module, Question, Quiz, retake_overlap_limit
 from app.content.question_types import QUESTION_TYPES
 from app.extensions import db
 from app.models import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt, User
@@ -120,13 +120,68 @@ def open_attempt(user_id: int, module_id: str) -> QuizAttempt | None:
     ).first()
 
 
-def draw_questions(quiz: Quiz, seen: set[str], rng: random.Random) -> list[Question]:
-    """Draw the quiz's number of questions, preferring ones the person has not been asked before."""
-    unseen = [q for q in quiz.questions if q.id not in seen]
-    already = [q for q in quiz.questions if q.id in seen]
+@dataclass(frozen=True)
+class PastAttempt:
+    """What a person was asked before, oldest first: the draw avoids it."""
+
+    question_ids: tuple[str, ...]
+    # Submitted and not passed: the review showed which answers were wrong.
+    failed: bool
+    submitted: bool = True
+
+
+def draw_questions(quiz: Quiz, history: list[PastAttempt], rng: random.Random) -> list[Question]:
+    """Draw the quiz's number of questions for a new attempt.
+
+    Questions the person has never been asked come first, then those asked least recently (ties in
+    random order). After a failed attempt, at most half the new attempt's questions come from it, so
+    that its review, which says which answers were wrong and why, is no answer key for the retake.
+    The bound holds whenever the bank has `smallest_bank_for(draw)` questions, which the content
+    loader requires.
+    """
+    last_asked: dict[str, int] = {}
+    for number, past in enumerate(history):
+        for question_id in past.question_ids:
+            last_asked[question_id] = number
+    unseen = [q for q in quiz.questions if q.id not in last_asked]
+    seen = [q for q in quiz.questions if q.id in last_asked]
     rng.shuffle(unseen)
-    rng.shuffle(already)
-    return (unseen + already)[: quiz.draw]
+    rng.shuffle(seen)
+    seen.sort(key=lambda q: last_asked[q.id])  # stable: equally recent questions stay shuffled
+    submitted = [past for past in history if past.submitted]
+    repeats_of = set(submitted[-1].question_ids) if submitted and submitted[-1].failed else set()
+    limit = retake_overlap_limit(quiz.draw)
+    drawn: list[Question] = []
+    held_back: list[Question] = []
+    repeats = 0
+    for question in unseen + seen:
+        if len(drawn) == quiz.draw:
+            break
+        if question.id in repeats_of:
+            if repeats == limit:
+                held_back.append(question)
+                continue
+            repeats += 1
+        drawn.append(question)
+    # Only a bank smaller than the loader allows gets here: a full attempt matters more than the bound.
+    return drawn + held_back[: quiz.draw - len(drawn)]
+
+
+def history_of(user_id: int, module_id: str) -> list[PastAttempt]:
+    """The person's attempts at the quiz, oldest first, as the draw needs them."""
+    rows = db.session.execute(
+        select(QuizAttempt.question_ids, QuizAttempt.status, QuizAttempt.passed)
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module_id)
+        .order_by(QuizAttempt.started_at, QuizAttempt.id)
+    )
+    return [
+        PastAttempt(
+            question_ids=tuple(row.question_ids),
+            failed=row.status is AttemptStatus.SUBMITTED and not row.passed,
+            submitted=row.status is AttemptStatus.SUBMITTED,
+        )
+        for row in rows
+    ]
 
 
 def start_or_resume(
@@ -147,14 +202,7 @@ def start_or_resume(
     if attempts_used(user_id, module.id) >= attempts_allowed(user_id, module.id):
         raise NoAttemptsLeft()
     rng = rng or _rng()
-    seen = {
-        question_id
-        for ids in db.session.scalars(
-            select(QuizAttempt.question_ids).where(QuizAttempt.user_id == user_id, QuizAttempt.module_id == module.id)
-        )
-        for question_id in ids
-    }
-    drawn = draw_questions(quiz, seen, rng)
+    drawn = draw_questions(quiz, history_of(user_id, module.id), rng)
     attempt = QuizAttempt(
         user_id=user_id,
         school_id=school_id,
@@ -289,6 +337,98 @@ def abandon(attempt: QuizAttempt) -> None:
     if locked.status is AttemptStatus.IN_PROGRESS:
         locked.status = AttemptStatus.ABANDONED
         db.session.flush()
+
+
+# --- Reviewing a submitted attempt ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionFeedback:
+    text: str
+    feedback: str
+    keyed: bool
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    number: int
+    question: Question
+    correct: bool
+    given: list[str]
+    # The keyed answer in words; None where it is kept back (a failed attempt).
+    right: list[str] | None
+    # Why the options the person chose were wrong (choice questions).
+    chosen_feedback: list[OptionFeedback]
+    # Every option with why it is right or wrong: shown only after a pass.
+    all_feedback: list[OptionFeedback]
+    # The section the question rests on, in words: "document title: section heading".
+    source: str
+    page_slug: str | None
+    page_title: str | None
+
+
+def attempt_review(catalogue: Catalogue, module: Module, attempt: QuizAttempt) -> list[ReviewItem]:
+    """What the review of a submitted attempt shows, question by question.
+
+    After a pass, everything: the keyed answers and why each option is right or wrong. After a
+    failure, which answers were wrong and why (the question's explanation, and what was wrong with
+    each option chosen), but never the keyed answer: every question in the bank can be drawn again,
+    in a retake or a renewal, and the review must not be the answer key for it.
+    """
+    reveal = bool(attempt.passed)
+    answers = answers_of(attempt)
+    items = []
+    for number, question in enumerate(questions_of(catalogue, attempt), start=1):
+        kind = QUESTION_TYPES[question.type]
+        answer = answers.get(question.id)
+        response = answer.response if answer else None
+        chosen = _chosen_options(question, response)
+        keyed = _keyed_options(question)
+        page = module.page(question.page)
+        correct = bool(answer and answer.correct)
+        # A right answer's own options are no secret; a wrong one's keyed options are.
+        show_keyed = reveal or correct
+        items.append(
+            ReviewItem(
+                number=number,
+                question=question,
+                correct=correct,
+                given=kind.describe(question, response),
+                right=kind.describe(question, question.answer) if reveal else None,
+                chosen_feedback=[
+                    OptionFeedback(option["text"], option["feedback"], option["id"] in keyed)
+                    for option in question.options
+                    if option["id"] in chosen and option.get("feedback") and (show_keyed or option["id"] not in keyed)
+                ],
+                all_feedback=[
+                    OptionFeedback(option["text"], option["feedback"], option["id"] in keyed)
+                    for option in question.options
+                    if option.get("feedback")
+                ]
+                if reveal
+                else [],
+                source=catalogue.section_label(question.source),
+                page_slug=page.slug if page else None,
+                page_title=page.title if page else None,
+            )
+        )
+    return items
+
+
+def _chosen_options(question: Question, response: Any) -> set[str]:
+    if question.type == "single_choice":
+        return {response} if isinstance(response, str) else set()
+    if question.type == "multiple_choice":
+        return set(response or [])
+    return set()
+
+
+def _keyed_options(question: Question) -> set[str]:
+    if question.type == "single_choice":
+        return {question.answer}
+    if question.type == "multiple_choice":
+        return set(question.answer)
+    return set()
 
 
 # --- The person's record of a quiz -----------------------------------------------------------------
