@@ -101,6 +101,16 @@ def _qualify(school, head, ta, make_person):
     db.session.commit()
 
 
+def _record_induction(school, head, ta, make_person):
+    db.session.get(User, head.id).induction_completed = True
+    db.session.commit()
+
+
+def _record_earlier_time_as_senco(school, head, ta, make_person):
+    db.session.get(User, head.id).senco_over_12_months_before = True
+    db.session.commit()
+
+
 def _record_qualification(school, head, ta, make_person):
     append_entry(
         user_id=head.id,
@@ -121,6 +131,8 @@ def _record_qualification(school, head, ta, make_person):
         _complete_module,
         _rename,
         _qualify,
+        _record_induction,
+        _record_earlier_time_as_senco,
         _record_qualification,
     ],
 )

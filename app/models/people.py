@@ -70,6 +70,13 @@ class User(UserMixin, db.Model):
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Qualified teacher status: a fact about the person (held nationally), recorded by their school.
     qualified_teacher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Statutory induction completed, or not required of them (None: not recorded). With qualified
+    # teacher status, what a SENCO who is not the headteacher must have (SEND Regulations 2014, reg 49(2)).
+    induction_completed: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether, before becoming a SENCO at their current school, they had been a SENCO (at any school)
+    # for more than 12 months in total (None: not recorded). If so, the 3-year qualification rule of
+    # reg 49(4) does not apply to them.
+    senco_over_12_months_before: Mapped[bool | None] = mapped_column(Boolean)
     # Two-step sign-in: the authenticator's shared secret (base32), set once the person has proved a
     # code from it; the last time-step used, so that a code seen over someone's shoulder is not reusable.
     two_step_secret: Mapped[str | None] = mapped_column(String(64))

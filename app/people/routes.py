@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import SCHOOL_ROLES, AuditAction, Role
 from app.people import bp
 from app.people.forms import (
+    KNOWN_CHOICES,
     ApplyImportForm,
     AuditFilterForm,
     ChangeRolesForm,
@@ -25,6 +26,7 @@ from app.people.forms import (
     RetentionForm,
     StaffFileForm,
     StartDateForm,
+    known_value,
 )
 from app.permissions import Permission, current_school, requires
 from app.services import accounts, data_protection, people, staff_import
@@ -77,6 +79,7 @@ def show_person(user_id: int):
         still_here=bool(people.open_memberships(person, date.today())),
         left_on=people.left_on(person),
         governor=people.governor_membership(person),
+        is_senco=people.holds_role(person, Role.SENCO),
     )
 
 
@@ -155,17 +158,35 @@ def change_start_date(user_id: int):
 def change_qualified_teacher(user_id: int):
     school = current_school()
     person = people.person_in_school_or_404(school, user_id)
+    is_senco = people.holds_role(person, Role.SENCO)
     form = QualifiedTeacherForm()
+    if not is_senco:
+        # Earlier time as a SENCO matters only for a SENCO: nobody else is asked.
+        del form.senco_over_12_months_before
     if not form.is_submitted():
         form.qualified_teacher.data = "yes" if person.user.qualified_teacher else "no"
+        form.induction_completed.data = known_value(person.user.induction_completed)
+        if is_senco:
+            form.senco_over_12_months_before.data = known_value(person.user.senco_over_12_months_before)
     if form.validate_on_submit():
-        people.set_qualified_teacher(
-            school=school, person=person, qualified=form.qualified_teacher.data == "yes", by=current_user
+        people.set_teacher_status(
+            school=school,
+            person=person,
+            qualified=form.qualified_teacher.data == "yes",
+            induction_completed=KNOWN_CHOICES[form.induction_completed.data],
+            senco_over_12_months_before=(
+                KNOWN_CHOICES[form.senco_over_12_months_before.data]
+                if is_senco
+                else person.user.senco_over_12_months_before
+            ),
+            by=current_user,
         )
         db.session.commit()
-        flash(f"{person.user.name}'s qualified teacher status is saved.")
+        flash(f"{person.user.name}'s qualified teacher status and induction are saved.")
         return redirect(url_for("people.show_person", user_id=user_id))
-    return render_template("people/change_qualified_teacher.html", school=school, person=person, form=form)
+    return render_template(
+        "people/change_qualified_teacher.html", school=school, person=person, form=form, is_senco=is_senco
+    )
 
 
 @bp.route("/<int:user_id>/leaver", methods=["GET", "POST"])

@@ -208,16 +208,42 @@ def change_start_date(*, school: School, person: PersonInSchool, started_on: dat
     return changed
 
 
-def set_qualified_teacher(*, school: School, person: PersonInSchool, qualified: bool, by: User) -> bool:
-    if person.user.qualified_teacher == qualified:
+def holds_role(person: PersonInSchool, role: Role, today: date | None = None) -> bool:
+    """Whether the person has the role at the school now, or is due to start it."""
+    today = today or date.today()
+    return any(m.role is role and (m.ended_on is None or m.ended_on >= today) for m in person.memberships)
+
+
+def set_teacher_status(
+    *,
+    school: School,
+    person: PersonInSchool,
+    qualified: bool,
+    induction_completed: bool | None,
+    senco_over_12_months_before: bool | None,
+    by: User,
+) -> bool:
+    """Record qualified teacher status, statutory induction and earlier time as a SENCO: facts about the
+    person, held nationally, that decide who may be SENCO and who must gain the SENCO qualification."""
+    user = person.user
+    new = (qualified, induction_completed, senco_over_12_months_before)
+    if (user.qualified_teacher, user.induction_completed, user.senco_over_12_months_before) == new:
         return False
-    person.user.qualified_teacher = qualified
+    user.qualified_teacher, user.induction_completed, user.senco_over_12_months_before = new
+
+    def said(value: bool | None) -> str:
+        return {True: "yes", False: "no", None: "not known"}[value]
+
     data_protection.record_event(
         AuditAction.QUALIFIED_TEACHER_CHANGED,
         school_id=school.id,
         actor_id=by.id,
-        subject_user_id=person.user.id,
-        details={"qualified_teacher": "yes" if qualified else "no"},
+        subject_user_id=user.id,
+        details={
+            "qualified_teacher": said(qualified),
+            "induction_completed": said(induction_completed),
+            "senco_over_12_months_before": said(senco_over_12_months_before),
+        },
     )
     db.session.flush()
     return True

@@ -125,6 +125,8 @@ class StaffMember:
     email: str
     active: bool
     qualified_teacher: bool
+    induction_completed: bool | None = None
+    senco_over_12_months_before: bool | None = None
 
 
 @dataclass
@@ -190,16 +192,19 @@ def _staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, 
             User.email,
             User.active,
             User.qualified_teacher,
+            User.induction_completed,
+            User.senco_over_12_months_before,
         )
         .join(User, User.id == Membership.user_id)
         .where(Membership.school_id.in_(school_ids), Membership.is_current(today))
         .order_by(User.name, User.id)
     )
     by_school: dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]] = {school_id: {} for school_id in school_ids}
-    for school_id, role, started_on, user_id, name, email, active, qualified_teacher in rows:
+    for school_id, role, started_on, user_id, name, email, active, qualified, induction, experienced in rows:
         people = by_school[school_id]
         if user_id not in people:
-            people[user_id] = (StaffMember(user_id, name, email, bool(active), bool(qualified_teacher)), {})
+            member = StaffMember(user_id, name, email, bool(active), bool(qualified), induction, experienced)
+            people[user_id] = (member, {})
         roles = people[user_id][1]
         roles[role] = min(roles.get(role, started_on), started_on)
     return by_school

@@ -1,8 +1,29 @@
 """Statutory SEND checks for a school: each with its rule, the evidence, and the date it turns red.
 
-The rules come from the guidance, updated for the SENCO's mandatory qualification: since
-1 September 2024 it is the NPQ for SENCOs; a completed NASENCO, or one started before that date
-and finished within the 3 years, still counts; SENCOs in post before 1 September 2009 are exempt.
+The SENCO checks follow regulation 49 of the SEND Regulations 2014 as amended by SI 2024/535 (in
+force 1 September 2024), exactly as these rules:
+
+Who may be SENCO (reg 49(2) and (3)). A qualified teacher working at the school who has completed
+statutory induction, or was not required to; or the headteacher (an acting head holds the
+headteacher role here). The school records qualified teacher status and induction on the person's
+staff record; induction not yet recorded is "at risk", not "not met".
+
+Who must gain the qualification (reg 49(4)). A person designated SENCO at the school after
+1 September 2009 (so not on that day or before) who had not previously been a SENCO, at that or any
+school, for more than 12 months in total. The designation date is the day their SENCO role at the
+school started; the earlier experience is recorded on their staff record (not recorded counts as none,
+and the evidence says so). Nobody else has to gain it: not a SENCO designated on or before
+1 September 2009, nor one with more than 12 months as a SENCO before this designation. The rule
+applies to a headteacher who is the SENCO as to anyone.
+
+By when, and which qualification (reg 49(4) and (7)). Within 3 years of the designation: from the
+third anniversary of the designation the check is red. The qualification is the NPQ for SENCOs for
+anyone who starts a course on or after 1 September 2024. A NASENCO counts only if the course was
+started before 1 September 2024 and completed before 1 September 2027: one still in progress turns
+red at the earlier of the 3-year deadline and 1 September 2027 (unless by then the SENCO is on the
+NPQ for SENCOs with time left), and one started on or after 1 September 2024 does not count at all.
+A qualification's start is the day the person enrolled, recorded as the date of the qualification on
+their CPD record.
 """
 
 from __future__ import annotations
@@ -17,13 +38,21 @@ from app.content.model import Catalogue
 from app.extensions import db
 from app.models import LedgerEntry, Role, School
 from app.services.ledger import EntryKind
-from app.services.staff_training import Dashboard, TrainingStatus, add_months
+from app.services.staff_training import Dashboard, StaffMember, TrainingStatus, add_months
 
+# Designated after this day (and new to the role), a SENCO must gain the qualification: reg 49(4).
+QUALIFICATION_RULE_AFTER = date(2009, 9, 1)
+# A course started on or after this day must be the NPQ for SENCOs: reg 49(7).
 NPQ_BECAME_MANDATORY = date(2024, 9, 1)
-NASENCO_EXEMPTION_BEFORE = date(2009, 9, 1)
+# A NASENCO counts only if completed before this day: reg 49(7).
+NASENCO_COMPLETE_BEFORE = date(2027, 9, 1)
 QUALIFICATION_YEARS = 3
+# More time than this as a SENCO before, in total, and the qualification rule does not apply.
+EARLIER_SENCO_MONTHS = 12
 # The NPQ for SENCOs takes 18 to 22 months: with less time than this left, a SENCO not yet enrolled is at risk.
 NPQ_LONGEST_MONTHS = 22
+# With less time than this left on a course, it is at risk of missing its date.
+CLOSE_TO_DEADLINE = timedelta(days=90)
 STAFF_ROLES = {Role.TEACHING_ASSISTANT, Role.TEACHER, Role.SENCO, Role.HEADTEACHER, Role.SCHOOL_ADMIN}
 ESSENTIALS = "send-essentials"
 SEND_GOVERNOR_MODULE = "send-governor"
@@ -67,6 +96,29 @@ class SencoQualification:
     kind: str  # npq_senco | nasenco
     status: str  # enrolled | completed
     started_on: date
+    completed_on: date | None = None
+
+    @property
+    def name(self) -> str:
+        return "NPQ for SENCOs" if self.kind == "npq_senco" else "NASENCO"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == "completed"
+
+    def counts(self, today: date) -> bool:
+        """Whether this course can meet the rule: completed, or still able to be (reg 49(7))."""
+        if self.kind == "npq_senco":
+            return True
+        if self.started_on >= NPQ_BECAME_MANDATORY:
+            return False
+        if self.is_completed:
+            return self.completed_on is None or self.completed_on < NASENCO_COMPLETE_BEFORE
+        return today < NASENCO_COMPLETE_BEFORE
+
+    def last_day_to_finish(self, deadline: date) -> date:
+        """The first day it is late: the 3-year deadline, or for a NASENCO 1 September 2027 if sooner."""
+        return deadline if self.kind == "npq_senco" else min(deadline, NASENCO_COMPLETE_BEFORE)
 
 
 def senco_qualifications(user_ids: list[int]) -> dict[int, list[SencoQualification]]:
@@ -90,52 +142,112 @@ def senco_qualifications(user_ids: list[int]) -> dict[int, list[SencoQualificati
         if not isinstance(qualification, dict) or qualification.get("kind") not in {"npq_senco", "nasenco"}:
             continue
         started = date.fromisoformat(entry.payload.get("date") or entry.occurred_at.date().isoformat())
-        result[entry.user_id].append(
-            SencoQualification(qualification["kind"], qualification.get("status", ""), started)
+        status = qualification.get("status", "")
+        completed = qualification.get("completed_on")
+        # A completion recorded without its day was complete by the day it was recorded.
+        completed_on = (
+            date.fromisoformat(completed) if completed else entry.occurred_at.date() if status == "completed" else None
         )
+        result[entry.user_id].append(SencoQualification(qualification["kind"], status, started, completed_on))
     return result
 
 
+def qualification_required(designated_on: date, over_12_months_before: bool | None) -> tuple[bool, str]:
+    """Whether reg 49(4) requires this SENCO to gain the qualification, and why not if it does not."""
+    if designated_on <= QUALIFICATION_RULE_AFTER:
+        return False, f"SENCO here since {designated_on:%-d %B %Y}, not after 1 September 2009: not required."
+    if over_12_months_before:
+        return False, "Had been a SENCO for more than 12 months in total before becoming SENCO here: not required."
+    return True, ""
+
+
 def qualification_check(
-    appointed_on: date, held: list[SencoQualification], today: date
+    designated_on: date,
+    held: list[SencoQualification],
+    today: date,
+    over_12_months_before: bool | None = None,
 ) -> tuple[CheckState, str, date | None]:
-    """The SENCO mandatory qualification rule for one SENCO: (state, evidence, the date it turns red)."""
-    if appointed_on < NASENCO_EXEMPTION_BEFORE:
-        return CheckState.MET, f"In post since {appointed_on:%-d %B %Y}, before 1 September 2009: not required.", None
-    deadline = add_months(appointed_on, QUALIFICATION_YEARS * 12)
-    completed = [q for q in held if q.status == "completed"]
-    if completed:
-        names = ", ".join("NPQ for SENCOs" if q.kind == "npq_senco" else "NASENCO" for q in completed)
-        return CheckState.MET, f"Holds the {names}.", None
-    counted = [
-        q for q in held if q.status == "enrolled" and (q.kind == "npq_senco" or q.started_on < NPQ_BECAME_MANDATORY)
-    ]
-    late_nasenco = [q for q in held if q.kind == "nasenco" and q.status == "enrolled" and q not in counted]
-    if deadline < today:
-        return (
-            CheckState.NOT_MET,
-            f"The qualification was due by {deadline:%-d %B %Y}, 3 years after appointment, "
-            "and is not recorded as completed.",
-            deadline,
-        )
-    if counted:
-        course = "NPQ for SENCOs" if counted[0].kind == "npq_senco" else "NASENCO (started before September 2024)"
-        return (
-            CheckState.AT_RISK if deadline - today < timedelta(days=90) else CheckState.MET,
-            (f"Enrolled on the {course}; it must be completed by {deadline:%-d %B %Y}."),
-            deadline,
-        )
-    note = (
-        " A NASENCO started from September 2024 does not count: the NPQ for SENCOs is the mandatory qualification."
-        if late_nasenco
+    """The SENCO mandatory qualification rule for one SENCO (the module docstring gives it in full):
+    (state, evidence, the date it turns red)."""
+    required, reason = qualification_required(designated_on, over_12_months_before)
+    if not required:
+        return CheckState.MET, reason, None
+    deadline = add_months(designated_on, QUALIFICATION_YEARS * 12)
+    unrecorded = (
+        " Time as a SENCO before becoming SENCO here is not recorded, so it is taken as none."
+        if over_12_months_before is None
         else ""
     )
+    completed = [q for q in held if q.is_completed and q.counts(today)]
+    if completed:
+        return CheckState.MET, f"Holds the {', '.join(q.name for q in completed)}.", None
+    courses = sorted(
+        (q for q in held if not q.is_completed and q.counts(today)), key=lambda q: q.last_day_to_finish(deadline)
+    )
+    courses.reverse()  # the course with the most time left is the one to rely on
+    not_counted = [q for q in held if not q.counts(today)]
+    note = "".join(_why_not_counted(q) for q in not_counted)
+    if deadline <= today:
+        return (
+            CheckState.NOT_MET,
+            f"The qualification had to be held within 3 years of becoming SENCO here, before "
+            f"{deadline:%-d %B %Y}, and is not recorded as completed.{note}{unrecorded}",
+            deadline,
+        )
+    if courses:
+        course = courses[0]
+        finish_before = course.last_day_to_finish(deadline)
+        label = "NPQ for SENCOs" if course.kind == "npq_senco" else "NASENCO (started before 1 September 2024)"
+        return (
+            CheckState.AT_RISK if finish_before - today < CLOSE_TO_DEADLINE else CheckState.MET,
+            f"Enrolled on the {label}; it must be completed before {finish_before:%-d %B %Y}.{note}{unrecorded}",
+            finish_before,
+        )
+    lapsed = [
+        q for q in not_counted if q.kind == "nasenco" and not q.is_completed and q.started_on < NPQ_BECAME_MANDATORY
+    ]
+    if lapsed:
+        # The course they were relying on can no longer meet the rule: red from the day it stopped counting.
+        return (
+            CheckState.NOT_MET,
+            f"The NASENCO they were taking was not completed before 1 September 2027, so it no longer counts. "
+            f"They must now gain the NPQ for SENCOs before {deadline:%-d %B %Y}.{unrecorded}",
+            NASENCO_COMPLETE_BEFORE,
+        )
     return (
         CheckState.AT_RISK,
-        f"Not yet enrolled on the NPQ for SENCOs, which must be completed by {deadline:%-d %B %Y} "
-        f"and takes 18 to 22 months.{note}",
+        f"Not yet enrolled on the NPQ for SENCOs, which must be completed before {deadline:%-d %B %Y} "
+        f"and takes 18 to 22 months.{note}{unrecorded}",
         deadline,
     )
+
+
+def _why_not_counted(qualification: SencoQualification) -> str:
+    if qualification.started_on >= NPQ_BECAME_MANDATORY:
+        return (
+            " A NASENCO started on or after 1 September 2024 does not count: "
+            "the NPQ for SENCOs is the mandatory qualification."
+        )
+    if qualification.is_completed:
+        return " A NASENCO completed on or after 1 September 2027 does not count."
+    return " A NASENCO not completed before 1 September 2027 no longer counts."
+
+
+def designation_check(person: StaffMember, roles: list[Role]) -> tuple[CheckState, str]:
+    """Whether one SENCO may be the SENCO (reg 49(2) and (3))."""
+    if Role.HEADTEACHER in roles:
+        return CheckState.MET, f"{person.name} is the headteacher, who may be the SENCO."
+    if not person.qualified_teacher:
+        return CheckState.NOT_MET, f"{person.name} is not recorded as a qualified teacher."
+    if person.induction_completed is None:
+        return (
+            CheckState.AT_RISK,
+            f"{person.name} is recorded as a qualified teacher; whether they have completed statutory induction "
+            "(or were not required to) is not recorded.",
+        )
+    if not person.induction_completed:
+        return CheckState.NOT_MET, f"{person.name} is a qualified teacher who has not completed statutory induction."
+    return CheckState.MET, f"{person.name} is a qualified teacher who has completed induction (or was not required to)."
 
 
 def run_checks(
@@ -150,32 +262,34 @@ def run_checks(
     checks: list[Check] = []
     sencos = [row for row in dashboard.rows if Role.SENCO in row.roles]
 
-    # 1. A SENCO is designated, and is a qualified teacher.
+    # 1. A SENCO is designated, and may be the SENCO.
+    title = "A SENCO is designated and may hold the role"
+    rule = (
+        "The governing board must designate a SENCO who is a qualified teacher working at the school and has "
+        "completed statutory induction (or was not required to), or who is the headteacher."
+    )
     if not sencos:
         checks.append(
             Check(
                 "senco-designated",
-                "A SENCO is designated and is a qualified teacher",
-                "The governing board must make sure there is a qualified teacher designated as SENCO.",
+                title,
+                rule,
                 CheckState.NOT_MET,
                 "Nobody at the school currently has the SENCO role.",
                 today,
             )
         )
     else:
-        unqualified = [row.user.name for row in sencos if not getattr(row.user, "qualified_teacher", False)]
+        found = [designation_check(row.user, row.roles) for row in sencos]
+        state = max((state for state, _ in found), key=_rank)
         checks.append(
             Check(
                 "senco-designated",
-                "A SENCO is designated and is a qualified teacher",
-                "The governing board must make sure there is a qualified teacher designated as SENCO.",
-                CheckState.NOT_MET if unqualified else CheckState.MET,
-                (
-                    f"Not recorded as a qualified teacher: {', '.join(unqualified)}."
-                    if unqualified
-                    else f"SENCO: {', '.join(row.user.name for row in sencos)}, recorded as a qualified teacher."
-                ),
-                today if unqualified else None,
+                title,
+                rule,
+                state,
+                "SENCO: " + " ".join(text for _, text in found),
+                today if state is CheckState.NOT_MET else None,
             )
         )
 
@@ -185,7 +299,9 @@ def run_checks(
     worst: tuple[CheckState, str, date | None] | None = None
     evidence = []
     for row in sencos:
-        state, text, red_on = qualification_check(appointed[row.user.id], held.get(row.user.id, []), today)
+        state, text, red_on = qualification_check(
+            appointed[row.user.id], held.get(row.user.id, []), today, row.user.senco_over_12_months_before
+        )
         evidence.append(f"{row.user.name}: {text}")
         if worst is None or _rank(state) > _rank(worst[0]):
             worst = (state, text, red_on)
@@ -193,8 +309,9 @@ def run_checks(
         Check(
             "senco-qualification",
             "The SENCO holds the mandatory qualification, or is on track",
-            "A SENCO new to the role must achieve the mandatory qualification within 3 years of appointment: "
-            "the NPQ for SENCOs since 1 September 2024 (a NASENCO held, or started before then, still counts).",
+            "A SENCO designated after 1 September 2009 who had not been a SENCO for more than 12 months before "
+            "must gain the qualification within 3 years: the NPQ for SENCOs for courses started from "
+            "1 September 2024; a NASENCO counts only if started before then and completed before 1 September 2027.",
             worst[0] if worst else CheckState.NOT_MET,
             " ".join(evidence) if evidence else "There is no SENCO.",
             worst[2] if worst else today,

@@ -22,7 +22,7 @@ from app.services.statutory import QUALIFICATION_ENTRY_KINDS
 _PENDING = "training_revision_changes"
 # What the dashboard reads of a person and of their progress on a module; other changes (a sign-in
 # time, the pages read after the first) leave it as it was.
-_PERSON_FIELDS = ("name", "email", "active", "qualified_teacher")
+_PERSON_FIELDS = ("name", "email", "active", "qualified_teacher", "induction_completed", "senco_over_12_months_before")
 _PROGRESS_FIELDS = ("completed_at", "last_page_slug")
 _QUALIFICATION_KINDS = {kind.value for kind in QUALIFICATION_ENTRY_KINDS}
 
