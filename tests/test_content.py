@@ -165,6 +165,44 @@ def test_sentences_are_counted_in_paragraphs_lists_and_tables_not_headings():
     assert word_count("The SENCO's £6,000 budget, 6.44 to 6.56.") == 7
 
 
+def test_a_change_note_names_every_module_that_rests_on_it():
+    """A change in the law is recorded once; every module whose pages or questions cite its sources is
+    named, so that everyone who completed one before the change is told."""
+    catalogue = load_catalogue(ROOT)
+    assert catalogue.changes, "modules/changes.yaml records no change"
+    missing = []
+    for change in catalogue.changes:
+        sources = set(change.sources)
+        for module in catalogue.modules.values():
+            quiz = catalogue.quizzes.get(module.id)
+            cited = {ref for page in module.pages for ref in page.sources}
+            cited |= {question.source for question in quiz.questions} if quiz else set()
+            if cited & sources and module.id not in change.module_ids:
+                missing.append(f"{change.id}: {module.id}")
+    assert not missing, "modules that cite a change's sources but are not named by it: " + "; ".join(missing)
+
+
+def test_a_change_note_makes_the_modules_it_names_a_new_version(content):
+    before = load_catalogue(content)
+    named = set(before.changes[0].module_ids)
+    rewrite(content / "modules/changes.yaml", lambda data: data["changes"][0].update(summary="Said another way."))
+    after = load_catalogue(content)
+    for module_id, module in after.modules.items():
+        changed = module.version != before.modules[module_id].version
+        assert changed == (module_id in named), module_id
+
+
+def test_a_change_naming_a_missing_module_or_section_is_named(content):
+    def break_it(data):
+        data["changes"][0]["modules"].append("no-such-module")
+        data["changes"][0]["sources"].append("send-code#no-such-section")
+
+    rewrite(content / "modules/changes.yaml", break_it)
+    found = problems(content)
+    assert any(p.startswith("modules/changes.yaml: changes.0.modules.") and "no-such-module" in p for p in found)
+    assert any(p.startswith("modules/changes.yaml: changes.0.sources.") and "no-such-section" in p for p in found)
+
+
 def test_the_key_question_sets_pair_with_their_modules():
     catalogue = load_catalogue(ROOT)
     pairs = {

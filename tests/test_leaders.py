@@ -688,3 +688,35 @@ def test_an_organisation_with_no_schools_says_so_and_has_nothing_to_download(app
     response = client.get("/organisation/schools.csv")
     assert response.status_code == 302 and response.headers["Location"].endswith("/organisation/schools")
     assert "there is nothing to download" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+# --- How current the training is ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.SCHOOL_ADMIN, Role.HEADTEACHER, Role.SENCO])
+def test_leaders_and_the_admin_see_each_modules_review_dates_and_the_change_notes(
+    app, make_school, make_person, monkeypatch, role
+):
+    import dataclasses
+
+    from markupsafe import escape
+
+    catalogue = app.extensions["catalogue"]
+    overdue = dataclasses.replace(
+        catalogue.modules["senco"], reviewed_on=date(2020, 1, 1), review_by=date(2020, 12, 31)
+    )
+    client = app.test_client()
+    sign_in(client, make_person(make_school(), role))
+    home = client.get("/home").get_data(as_text=True)
+    assert "/leaders/training-content" in home
+    monkeypatch.setitem(catalogue.modules, "senco", overdue)
+    body = client.get("/leaders/training-content").get_data(as_text=True)
+    for module in catalogue.modules.values():
+        assert str(escape(module.title)) in body
+        if module.id != "senco":
+            assert module.review_by.strftime("%-d %B %Y") in body
+    assert "31 December 2020" in body and body.count("Review overdue") == 1
+    for change in catalogue.changes:
+        assert str(escape(change.title)) in body and change.date.strftime("%-d %B %Y") in body
+        for ref in change.sources:
+            assert str(escape(catalogue.section_label(ref))) in body

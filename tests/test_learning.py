@@ -165,6 +165,50 @@ def test_a_changed_module_shows_as_updated_and_can_be_completed_again(app, ta, m
     assert versions == sorted([the_module.version, "changed-version"])
 
 
+def test_someone_who_completed_before_a_change_sees_what_changed_until_they_complete_it_again(app, ta, monkeypatch):
+    from app.content.model import ChangeNote
+
+    client, _, _ = ta
+    the_module = module(app)
+    take_quiz(app, client, MODULE)
+    for page in the_module.pages:
+        read_page(client, MODULE, page.slug)
+    today = date.today()
+    recorded_after = ChangeNote(
+        "a-change",
+        date(2026, 2, 23),
+        today,
+        "A change in the law that matters here",
+        "What changed, in plain words.",
+        (MODULE,),
+        ("schools-white-paper-2026#proposals",),
+    )
+    recorded_before = dataclasses.replace(
+        recorded_after, id="an-old-change", recorded_on=date(2020, 1, 1), title="An old change already taught"
+    )
+    elsewhere = dataclasses.replace(
+        recorded_after, id="elsewhere", title="A change to another module", module_ids=("senco",)
+    )
+    catalogue = app.extensions["catalogue"]
+    monkeypatch.setattr(catalogue, "changes", (recorded_after, elsewhere, recorded_before))
+    changed = dataclasses.replace(the_module, version="changed-version")
+    monkeypatch.setitem(catalogue.modules, MODULE, changed)
+
+    for url in ("/training/", f"/training/modules/{MODULE}"):
+        body = client.get(url).get_data(as_text=True)
+        assert "Updated since you completed it" in body or "changed since you completed it" in body
+        assert "A change in the law that matters here" in body and "What changed, in plain words." in body
+        assert "23 February 2026" in body
+        assert "An old change already taught" not in body and "A change to another module" not in body
+    overview = client.get(f"/training/modules/{MODULE}").get_data(as_text=True)
+    assert "Every child achieving and thriving" in overview  # the source, in words
+
+    for page in changed.pages:
+        read_page(client, MODULE, page.slug)
+    for url in ("/training/", f"/training/modules/{MODULE}"):
+        assert "A change in the law that matters here" not in client.get(url).get_data(as_text=True)
+
+
 def test_unknown_modules_and_pages_are_not_found(ta):
     client, _, _ = ta
     assert client.get("/training/modules/no-such-module").status_code == 404

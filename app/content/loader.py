@@ -6,6 +6,7 @@ anything is raised, so that one run of `flask content check` lists everything to
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
 from datetime import date
@@ -19,6 +20,7 @@ from app.content import schemas
 from app.content.markdown import render_markdown
 from app.content.model import (
     Catalogue,
+    ChangeNote,
     Document,
     GlossaryTerm,
     KeyQuestion,
@@ -112,10 +114,13 @@ class _Loader:
         quizzes = self.load_quizzes(quizzes_dir, sections, modules)
         pathways = self.load_pathways(modules_dir / "pathways.yaml", modules)
         glossary = self.load_glossary(modules_dir / "glossary.yaml", sections)
+        changes = self.load_changes(modules_dir / "changes.yaml", sections, modules)
         self.check_coverage(documents, sections, key_questions, modules)
         if self.problems:
             raise ContentError(self.problems)
-        return Catalogue(documents, key_sets, modules, quizzes, pathways, glossary)
+        return Catalogue(
+            documents, key_sets, _with_change_notes(modules, changes), quizzes, pathways, glossary, changes
+        )
 
     def load_sources(self, path: Path) -> dict[str, Document]:
         data = self.read(path, schemas.SourcesSchema())
@@ -328,6 +333,35 @@ class _Loader:
         terms = [GlossaryTerm(raw["term"], raw["meaning"], raw["source"]) for raw in data["terms"]]
         return tuple(sorted(terms, key=lambda term: term.term.lower()))
 
+    def load_changes(self, path: Path, sections: dict, modules: dict[str, Module]) -> tuple[ChangeNote, ...]:
+        data = self.read(path, schemas.ChangesSchema())
+        if data is None:
+            return ()
+        changes: list[ChangeNote] = []
+        ids: set[str] = set()
+        for number, raw in enumerate(data["changes"]):
+            field = f"changes.{number}"
+            if raw["id"] in ids:
+                self.problem(path, f"{field}.id", f"duplicate change id {raw['id']!r}")
+            ids.add(raw["id"])
+            for index, module_id in enumerate(raw["modules"]):
+                if modules and module_id not in modules and module_id not in self.broken_modules:
+                    self.problem(path, f"{field}.modules.{index}", f"there is no module {module_id!r}")
+            for index, ref in enumerate(raw["sources"]):
+                self.cite(path, f"{field}.sources.{index}", ref, sections)
+            changes.append(
+                ChangeNote(
+                    id=raw["id"],
+                    date=raw["date"],
+                    recorded_on=raw["recorded_on"],
+                    title=raw["title"],
+                    summary=raw["summary"],
+                    module_ids=tuple(raw["modules"]),
+                    sources=tuple(raw["sources"]),
+                )
+            )
+        return tuple(sorted(changes, key=lambda change: (change.recorded_on, change.date, change.id), reverse=True))
+
     def check_coverage(
         self, documents: dict[str, Document], sections: dict, key_questions: dict, modules: dict[str, Module]
     ) -> None:
@@ -357,6 +391,22 @@ class _Loader:
                 key_question,
                 "no module pairs with this key question",
             )
+
+
+def _with_change_notes(modules: dict[str, Module], changes: tuple[ChangeNote, ...]) -> dict[str, Module]:
+    """A change note is part of each module it names: recording one makes those modules a new version,
+    so that everyone who completed them is told what changed."""
+    result = {}
+    for module_id, module in modules.items():
+        notes = [change for change in changes if module_id in change.module_ids]
+        if not notes:
+            result[module_id] = module
+            continue
+        digest = hashlib.sha256(module.version.encode())
+        for note in sorted(notes, key=lambda change: change.id):
+            digest.update(repr(dataclasses.astuple(note)).encode())
+        result[module_id] = dataclasses.replace(module, version=digest.hexdigest()[:16])
+    return result
 
 
 def load_catalogue(root: Path) -> Catalogue:

@@ -148,6 +148,19 @@ class Pathway:
 
 
 @dataclass(frozen=True)
+class ChangeNote:
+    """A change in the law or guidance, recorded once, naming the modules it touches."""
+
+    id: str
+    date: date
+    recorded_on: date
+    title: str
+    summary: str
+    module_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GlossaryTerm:
     term: str
     meaning: str
@@ -162,6 +175,8 @@ class Catalogue:
     quizzes: dict[str, Quiz]
     pathways: dict[str, Pathway]
     glossary: tuple[GlossaryTerm, ...]
+    # Newest first.
+    changes: tuple[ChangeNote, ...] = ()
     sections: dict[str, Section] = field(default_factory=dict)
     key_questions: dict[str, KeyQuestion] = field(default_factory=dict)
 
@@ -173,6 +188,14 @@ class Catalogue:
         """How a citation reads to a person: the document's title and the section's heading."""
         section = self.sections[ref]
         return f"{self.documents[section.document_id].title}: {section.heading}"
+
+    def changes_for(self, module_id: str, recorded_from: date | None = None) -> list[ChangeNote]:
+        """The change notes naming the module, newest first; only those recorded on or after a day if given."""
+        return [
+            change
+            for change in self.changes
+            if module_id in change.module_ids and (recorded_from is None or change.recorded_on >= recorded_from)
+        ]
 
     def modules_for_role(self, role: str) -> list[Module]:
         return [module for module in self.modules.values() if role in module.audience]

@@ -155,3 +155,20 @@ class GlossaryTermSchema(StrictSchema):
 
 class GlossarySchema(StrictSchema):
     terms = fields.List(fields.Nested(GlossaryTermSchema), required=True, validate=validate.Length(min=1))
+
+
+class ChangeSchema(StrictSchema):
+    id = fields.String(required=True, validate=SLUG)
+    # When the change happened: in force, published or announced.
+    date = fields.Date(required=True)
+    # When the modules it names were brought up to date for it: who completed them before this day is
+    # told what changed.
+    recorded_on = fields.Date(required=True)
+    title = fields.String(required=True, validate=TEXT)
+    summary = fields.String(required=True, validate=TEXT)
+    modules = fields.List(fields.String(validate=SLUG), required=True, validate=validate.Length(min=1))
+    sources = fields.List(fields.String(validate=REFERENCE), required=True, validate=validate.Length(min=1))
+
+
+class ChangesSchema(StrictSchema):
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)

@@ -21,6 +21,21 @@ from app.services.exports import render_pdf
 from app.services.people import person_in_school_or_404
 
 
+@bp.route("/training-content")
+@requires(Permission.VIEW_CONTENT_REVIEWS)
+def training_content():
+    """Each module's last review and next review date, and the changes in the law it was updated for."""
+    content = catalogue()
+    return render_template(
+        "leaders/training_content.html",
+        modules=sorted(content.modules.values(), key=lambda module: module.title),
+        modules_by_id=content.modules,
+        changes=content.changes,
+        section_label=content.section_label,
+        today=date.today(),
+    )
+
+
 @bp.route("/staff-training")
 @requires(Permission.VIEW_STAFF_TRAINING)
 def staff_training():

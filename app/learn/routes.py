@@ -56,6 +56,8 @@ def show_module(module_id: str):
         pages_read=learning.pages_read_now(module, progress),
         resume_slug=learning.resume_page(module, progress),
         has_quiz=module.id in catalogue().quizzes,
+        changes=learning.changes_since_completed(catalogue(), module, progress),
+        section_label=catalogue().section_label,
         Status=learning.ModuleStatus,
     )
 
