@@ -203,6 +203,22 @@ def test_a_change_naming_a_missing_module_or_section_is_named(content):
     assert any(p.startswith("modules/changes.yaml: changes.0.sources.") and "no-such-section" in p for p in found)
 
 
+def test_every_pathway_module_is_meant_for_the_role_and_the_new_topics_are_required():
+    catalogue = load_catalogue(ROOT)
+    for pathway in catalogue.pathways.values():
+        for module_id in pathway.required + pathway.optional:
+            assert pathway.role in catalogue.modules[module_id].audience, (pathway.role, module_id)
+    required = {role: set(pathway.required) for role, pathway in catalogue.pathways.items()}
+    for role in ("teaching_assistant", "teacher", "senco", "headteacher"):
+        assert {"graduated-approach", "what-is-changing"} <= required[role], role
+    for role in ("teacher", "senco", "headteacher", "governor", "send_governor"):
+        assert {"equality-act-duties", "what-is-changing"} <= required[role], role
+    assert {"ehc-plans", "disagreement-and-redress", "medical-conditions-and-looked-after-children"} <= required[
+        "senco"
+    ]
+    assert "ehc-plans" in required["headteacher"]
+
+
 def test_the_key_question_sets_pair_with_their_modules():
     catalogue = load_catalogue(ROOT)
     pairs = {
