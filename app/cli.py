@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import click
 from flask import Flask
@@ -17,7 +16,6 @@ def register_commands(app: Flask) -> None:
     ledger_cli = AppGroup("ledger", help="The CPD ledger.")
     outbox_cli = AppGroup("outbox", help="Email waiting in the outbox.")
     users_cli = AppGroup("users", help="People's accounts.")
-    content_cli = AppGroup("content", help="The training content in modules/ and quizzes/.")
     xapi_cli = AppGroup("xapi", help="The CPD record as xAPI statements.")
 
     @xapi_cli.command("push")
@@ -47,32 +45,6 @@ def register_commands(app: Flask) -> None:
             db.session.rollback()
             raise SystemExit(f"xAPI push stopped: {error}. The next run sends that batch again.") from None
         click.echo(f"xAPI push done: {result.statements} statements in {result.batches} batches.")
-
-    @content_cli.command("check")
-    @click.option("--root", type=click.Path(file_okay=False, exists=True), help="Check content in another folder.")
-    def content_check(root: str | None):
-        """Validate every content file; list every problem with its file and field."""
-        from app.content.loader import ContentError, load_catalogue
-
-        try:
-            loaded = load_catalogue(Path(root or app.config["CONTENT_ROOT"]))
-        except ContentError as error:
-            for problem in error.problems:
-                click.echo(f"PROBLEM {problem}", err=True)
-            raise SystemExit(f"Content check failed: {len(error.problems)} problem(s).") from None
-        questions = sum(len(quiz.questions) for quiz in loaded.quizzes.values())
-        pages = sum(len(module.pages) for module in loaded.modules.values())
-        click.echo(
-            f"Content OK: {len(loaded.modules)} modules, {pages} pages, {len(loaded.quizzes)} quizzes with "
-            f"{questions} questions, {len(loaded.key_questions)} key questions, {len(loaded.pathways)} pathways."
-        )
-
-    @content_cli.command("coverage")
-    def content_coverage():
-        """Print each guidance section with the module pages and quiz questions built from it."""
-        from app.content.coverage import coverage_report
-
-        click.echo(coverage_report(app.extensions["catalogue"]))
 
     @ledger_cli.command("verify")
     def ledger_verify():
@@ -200,6 +172,8 @@ def register_commands(app: Flask) -> None:
         result = load_demo_data(reset_passwords=reset_passwords)
         db.session.commit()
         click.echo(result.describe())
+
+    from app.content.cli import content_cli
 
     app.cli.add_command(content_cli)
     app.cli.add_command(ledger_cli)

@@ -41,6 +41,11 @@ def _database_url() -> str:
     return url
 
 
+def content_root() -> str:
+    """The folder holding modules/ and quizzes/. `flask content` reads it without starting the app."""
+    return os.environ.get("CONTENT_ROOT", str(INSTANCE_DIR.parent))
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment, then apply any overrides (tests use these)."""
     production = os.environ.get("SEND_READY_ENV", "development") == "production"
@@ -91,7 +96,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # Attempts each person has at each quiz; a leader can give someone more.
         "QUIZ_ATTEMPTS_ALLOWED": int(os.environ.get("QUIZ_ATTEMPTS_ALLOWED", "3")),
         # The folder holding modules/ and quizzes/.
-        "CONTENT_ROOT": os.environ.get("CONTENT_ROOT", str(INSTANCE_DIR.parent)),
+        "CONTENT_ROOT": content_root(),
         # Evidence files people attach to their external CPD: outside the web root, never served statically.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence"),
         # The learning record store `flask xapi push` sends xAPI statements to; unset, nothing is sent.

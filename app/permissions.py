@@ -55,6 +55,9 @@ class Permission(enum.StrEnum):
     VIEW_BOARD_REPORT = "view_board_report"
     # Across an organisation's schools: summaries only, never an individual's answers.
     VIEW_ORGANISATION_SUMMARY = "view_organisation_summary"
+    # How current the training content is: each module's last review and next review date, and the
+    # notes of changes in the law it was updated for. The same for every school; no school's data.
+    VIEW_CONTENT_REVIEWS = "view_content_reviews"
 
 
 _LEARNER = {Permission.TAKE_TRAINING, Permission.ANSWER_KEY_QUESTIONS}
@@ -68,6 +71,7 @@ _LEADER = {
     Permission.VIEW_STAFF_TRAINING,
     Permission.ASSIGN_TRAINING,
     Permission.VIEW_BOARD_REPORT,
+    Permission.VIEW_CONTENT_REVIEWS,
 }
 # The headteacher and the school admin run the school's administration and answer for its data.
 _ADMINISTRATION = {
@@ -89,7 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GOVERNOR: frozenset(_LEARNER | {Permission.VIEW_SELF_ASSESSMENT, Permission.VIEW_BOARD_REPORT}),
     Role.SEND_GOVERNOR: frozenset(_LEARNER | _SELF_ASSESSMENT_LEAD | {Permission.VIEW_BOARD_REPORT}),
     # Admins keep the staff list; they are not assumed to take the SEND training themselves.
-    Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE} | _ADMINISTRATION),
+    Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE, Permission.VIEW_CONTENT_REVIEWS} | _ADMINISTRATION),
     Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),
 }
 

@@ -6,8 +6,10 @@ anything is raised, so that one run of `flask content check` lists everything to
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from app.content import schemas
 from app.content.markdown import render_markdown
 from app.content.model import (
     Catalogue,
+    ChangeNote,
     Document,
     GlossaryTerm,
     KeyQuestion,
@@ -28,11 +31,19 @@ from app.content.model import (
     Question,
     Quiz,
     Section,
+    smallest_bank_for,
 )
 from app.content.question_types import QUESTION_TYPES
 
 # libyaml's safe loader when it is there: start-up reads every content file.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _twelve_months_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
 
 
 class ContentError(Exception):
@@ -64,6 +75,9 @@ class _Loader:
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[str] = []
+        # Modules whose module.yaml is there but broken: already reported, so what refers to them
+        # is not reported again as referring to nothing.
+        self.broken_modules: set[str] = set()
 
     def problem(self, path: Path, field: str, message: str) -> None:
         self.problems.append(f"{path.relative_to(self.root)}: {field}: {message}")
@@ -100,10 +114,13 @@ class _Loader:
         quizzes = self.load_quizzes(quizzes_dir, sections, modules)
         pathways = self.load_pathways(modules_dir / "pathways.yaml", modules)
         glossary = self.load_glossary(modules_dir / "glossary.yaml", sections)
-        self.check_coverage(sections, key_questions, modules)
+        changes = self.load_changes(modules_dir / "changes.yaml", sections, modules)
+        self.check_coverage(documents, sections, key_questions, modules)
         if self.problems:
             raise ContentError(self.problems)
-        return Catalogue(documents, key_sets, modules, quizzes, pathways, glossary)
+        return Catalogue(
+            documents, key_sets, _with_change_notes(modules, changes), quizzes, pathways, glossary, changes
+        )
 
     def load_sources(self, path: Path) -> dict[str, Document]:
         data = self.read(path, schemas.SourcesSchema())
@@ -119,7 +136,24 @@ class _Loader:
             sections = tuple(
                 Section(raw["id"], s["id"], s["heading"], s["covers"], s["key_questions"]) for s in raw["sections"]
             )
-            documents[raw["id"]] = Document(raw["id"], raw["title"], raw["publisher"], raw["last_updated"], sections)
+            if raw["kind"] != "guidance":
+                for index, section in enumerate(raw["sections"]):
+                    if section["key_questions"] is not None:
+                        self.problem(
+                            path,
+                            f"documents.{number}.sections.{index}.key_questions",
+                            "key questions come from the guidance documents, not from a reference",
+                        )
+            documents[raw["id"]] = Document(
+                raw["id"],
+                raw["title"],
+                raw["publisher"],
+                raw["last_updated"],
+                sections,
+                kind=raw["kind"],
+                edition=raw["edition"],
+                url=raw["url"],
+            )
         return documents
 
     def cite(self, path: Path, field: str, ref: str, sections: dict) -> None:
@@ -153,6 +187,7 @@ class _Loader:
             path = folder / "module.yaml"
             data = self.read(path, schemas.ModuleSchema())
             if data is None:
+                self.broken_modules.add(folder.name)
                 continue
             if data["id"] != folder.name:
                 self.problem(path, "id", f"the id {data['id']!r} must match the folder name {folder.name!r}")
@@ -165,6 +200,7 @@ class _Loader:
                         f"key_questions.{number}",
                         f"{key_question!r} is not in modules/key-questions.yaml",
                     )
+            self.check_review_dates(path, data["reviewed_on"], data["review_by"])
             digest = hashlib.sha256(path.read_bytes())
             pages = []
             slugs = Counter(page["slug"] for page in data["pages"])
@@ -191,8 +227,22 @@ class _Loader:
                 key_question_ids=tuple(data["key_questions"]),
                 pages=tuple(pages),
                 version=digest.hexdigest()[:16],
+                reviewed_on=data["reviewed_on"],
+                review_by=data["review_by"],
             )
         return modules
+
+    def check_review_dates(self, path: Path, reviewed_on: date, review_by: date) -> None:
+        """A module is checked again at most twelve months after its last review."""
+        if review_by <= reviewed_on:
+            self.problem(path, "review_by", f"{review_by} must be after reviewed_on ({reviewed_on})")
+        elif review_by > _twelve_months_after(reviewed_on):
+            self.problem(
+                path,
+                "review_by",
+                f"{review_by} is more than 12 months after reviewed_on ({reviewed_on}): "
+                f"review by {_twelve_months_after(reviewed_on)} at the latest",
+            )
 
     def load_quizzes(self, quizzes_dir: Path, sections: dict, modules: dict[str, Module]) -> dict[str, Quiz]:
         quizzes: dict[str, Quiz] = {}
@@ -203,13 +253,20 @@ class _Loader:
                 continue
             module = modules.get(data["module"])
             if module is None:
-                self.problem(path, "module", f"there is no module {data['module']!r}")
+                if data["module"] not in self.broken_modules:
+                    self.problem(path, "module", f"there is no module {data['module']!r}")
             elif path.stem != module.id:
                 self.problem(path, "module", f"the quiz for {module.id!r} belongs in quizzes/{module.id}.yaml")
             if data["module"] in quizzes:
                 self.problem(path, "module", f"a second quiz for {data['module']!r}")
-            if data["draw"] > len(data["questions"]):
-                self.problem(path, "draw", f"draws {data['draw']} questions from a bank of {len(data['questions'])}")
+            if len(data["questions"]) < smallest_bank_for(data["draw"]):
+                self.problem(
+                    path,
+                    "draw",
+                    f"draws {data['draw']} questions from a bank of {len(data['questions'])}: a retake after a "
+                    f"failure shares at most half its questions with the failed attempt, so the bank needs at "
+                    f"least {smallest_bank_for(data['draw'])}",
+                )
             questions = []
             for number, raw in enumerate(data["questions"]):
                 field = f"questions.{number}"
@@ -234,6 +291,7 @@ class _Loader:
                         feedback=raw["feedback"],
                         source=raw["source"],
                         page=raw["page"],
+                        kind=raw["kind"],
                     )
                 )
             version = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -250,7 +308,7 @@ class _Loader:
                 self.problem(path, f"pathways.{number}.role", f"a second pathway for {raw['role']!r}")
             for kind in ("required", "optional"):
                 for index, module_id in enumerate(raw[kind]):
-                    if modules and module_id not in modules:
+                    if modules and module_id not in modules and module_id not in self.broken_modules:
                         self.problem(path, f"pathways.{number}.{kind}.{index}", f"there is no module {module_id!r}")
             both = set(raw["required"]) & set(raw["optional"])
             if both:
@@ -275,13 +333,46 @@ class _Loader:
         terms = [GlossaryTerm(raw["term"], raw["meaning"], raw["source"]) for raw in data["terms"]]
         return tuple(sorted(terms, key=lambda term: term.term.lower()))
 
-    def check_coverage(self, sections: dict, key_questions: dict, modules: dict[str, Module]) -> None:
-        """Every section is taught somewhere, and every key question the guidance asks is here and paired."""
-        if not sections or not modules:
-            return
+    def load_changes(self, path: Path, sections: dict, modules: dict[str, Module]) -> tuple[ChangeNote, ...]:
+        data = self.read(path, schemas.ChangesSchema())
+        if data is None:
+            return ()
+        changes: list[ChangeNote] = []
+        ids: set[str] = set()
+        for number, raw in enumerate(data["changes"]):
+            field = f"changes.{number}"
+            if raw["id"] in ids:
+                self.problem(path, f"{field}.id", f"duplicate change id {raw['id']!r}")
+            ids.add(raw["id"])
+            for index, module_id in enumerate(raw["modules"]):
+                if modules and module_id not in modules and module_id not in self.broken_modules:
+                    self.problem(path, f"{field}.modules.{index}", f"there is no module {module_id!r}")
+            for index, ref in enumerate(raw["sources"]):
+                self.cite(path, f"{field}.sources.{index}", ref, sections)
+            changes.append(
+                ChangeNote(
+                    id=raw["id"],
+                    date=raw["date"],
+                    recorded_on=raw["recorded_on"],
+                    title=raw["title"],
+                    summary=raw["summary"],
+                    module_ids=tuple(raw["modules"]),
+                    sources=tuple(raw["sources"]),
+                )
+            )
+        return tuple(sorted(changes, key=lambda change: (change.recorded_on, change.date, change.id), reverse=True))
+
+    def check_coverage(
+        self, documents: dict[str, Document], sections: dict, key_questions: dict, modules: dict[str, Module]
+    ) -> None:
+        """Every guidance section is taught somewhere, and every key question the guidance asks is here and
+        paired. A reference's sections are cited where a fact needs them, so none has to be."""
+        if not sections or not modules or self.broken_modules:
+            return  # a broken module may be the one that cites a section
         sources = self.root / "modules" / "sources.yaml"
         cited = {ref for module in modules.values() for page in module.pages for ref in page.sources}
-        for ref in sorted(set(sections) - cited):
+        spine = {ref for ref, section in sections.items() if documents[section.document_id].is_guidance}
+        for ref in sorted(spine - cited):
             self.problem(sources, ref, "no module page cites this section")
         for ref, section in sections.items():
             if section.key_question_count is None:
@@ -300,6 +391,22 @@ class _Loader:
                 key_question,
                 "no module pairs with this key question",
             )
+
+
+def _with_change_notes(modules: dict[str, Module], changes: tuple[ChangeNote, ...]) -> dict[str, Module]:
+    """A change note is part of each module it names: recording one makes those modules a new version,
+    so that everyone who completed them is told what changed."""
+    result = {}
+    for module_id, module in modules.items():
+        notes = [change for change in changes if module_id in change.module_ids]
+        if not notes:
+            result[module_id] = module
+            continue
+        digest = hashlib.sha256(module.version.encode())
+        for note in sorted(notes, key=lambda change: change.id):
+            digest.update(repr(dataclasses.astuple(note)).encode())
+        result[module_id] = dataclasses.replace(module, version=digest.hexdigest()[:16])
+    return result
 
 
 def load_catalogue(root: Path) -> Catalogue:

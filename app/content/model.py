@@ -29,6 +29,14 @@ class Document:
     publisher: str
     last_updated: date | None
     sections: tuple[Section, ...]
+    # "guidance" (the spine: every section taught) or "reference" (cited for a fact where needed).
+    kind: str = "guidance"
+    edition: str | None = None
+    url: str | None = None
+
+    @property
+    def is_guidance(self) -> bool:
+        return self.kind == "guidance"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,9 @@ class Module:
     pages: tuple[Page, ...]
     # A hash of the module's files: a changed word is a new version.
     version: str
+    # When the module was last checked against the law and guidance, and when it must be again.
+    reviewed_on: date
+    review_by: date
 
     def page(self, slug: str) -> Page | None:
         for page in self.pages:
@@ -93,6 +104,28 @@ class Question:
     feedback: str
     source: str
     page: str
+    # "scenario" (a decision in a situation) or "recall" (what a document says).
+    kind: str = "recall"
+
+    @property
+    def is_scenario(self) -> bool:
+        return self.kind == "scenario"
+
+    def option_feedback(self, option_id: str) -> str | None:
+        for option in self.options:
+            if option["id"] == option_id:
+                return option.get("feedback")
+        return None
+
+
+def retake_overlap_limit(draw: int) -> int:
+    """How many questions a retake may share with the failed attempt before it: at most half."""
+    return draw // 2
+
+
+def smallest_bank_for(draw: int) -> int:
+    """The fewest questions a bank can hold and still keep every retake within the overlap limit."""
+    return draw + (draw - retake_overlap_limit(draw))
 
 
 @dataclass(frozen=True)
@@ -115,6 +148,19 @@ class Pathway:
 
 
 @dataclass(frozen=True)
+class ChangeNote:
+    """A change in the law or guidance, recorded once, naming the modules it touches."""
+
+    id: str
+    date: date
+    recorded_on: date
+    title: str
+    summary: str
+    module_ids: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GlossaryTerm:
     term: str
     meaning: str
@@ -129,6 +175,8 @@ class Catalogue:
     quizzes: dict[str, Quiz]
     pathways: dict[str, Pathway]
     glossary: tuple[GlossaryTerm, ...]
+    # Newest first.
+    changes: tuple[ChangeNote, ...] = ()
     sections: dict[str, Section] = field(default_factory=dict)
     key_questions: dict[str, KeyQuestion] = field(default_factory=dict)
 
@@ -140,6 +188,14 @@ class Catalogue:
         """How a citation reads to a person: the document's title and the section's heading."""
         section = self.sections[ref]
         return f"{self.documents[section.document_id].title}: {section.heading}"
+
+    def changes_for(self, module_id: str, recorded_from: date | None = None) -> list[ChangeNote]:
+        """The change notes naming the module, newest first; only those recorded on or after a day if given."""
+        return [
+            change
+            for change in self.changes
+            if module_id in change.module_ids and (recorded_from is None or change.recorded_on >= recorded_from)
+        ]
 
     def modules_for_role(self, role: str) -> list[Module]:
         return [module for module in self.modules.values() if role in module.audience]

@@ -32,6 +32,8 @@ class QuestionType:
     name: ClassVar[str]
     label: ClassVar[str]
     min_options: ClassVar[int] = 0
+    # Whether each option says why it is right or wrong. Where it is not, the question's feedback explains.
+    option_feedback: ClassVar[bool] = False
     # The hint shown under the question.
     hint: ClassVar[str] = ""
 
@@ -76,6 +78,19 @@ class QuestionType:
         ids = [option["id"] for option in options]
         if len(ids) != len(set(ids)):
             problems.append(("options", "option ids must be unique within a question"))
+        for number, option in enumerate(options):
+            if self.option_feedback and not option.get("feedback"):
+                problems.append((f"options.{number}.feedback", "every option needs feedback: why it is right or wrong"))
+            elif not self.option_feedback and option.get("feedback"):
+                problems.append(
+                    (
+                        f"options.{number}.feedback",
+                        f"a {self.label} question's options carry no feedback; use the question's",
+                    )
+                )
+        for number, item in enumerate(question.get("items") or []):
+            if item.get("feedback"):
+                problems.append((f"items.{number}.feedback", "items carry no feedback; use the question's"))
         problems.extend(self.validate_answer(question, set(ids)))
         return problems
 
@@ -100,6 +115,7 @@ class SingleChoice(QuestionType):
     name = "single_choice"
     label = "single choice"
     min_options = 2
+    option_feedback = True
 
     def build_form(self, question, order, formdata=None, saved=None):
         return _single_form(question, self._choices(question, order), saved, formdata, "Select an answer")
@@ -124,6 +140,7 @@ class MultipleChoice(QuestionType):
     name = "multiple_choice"
     label = "multiple choice"
     min_options = 3
+    option_feedback = True
     hint = "Select all that apply."
 
     def build_form(self, question, order, formdata=None, saved=None):

@@ -27,11 +27,24 @@ class SectionSchema(StrictSchema):
     key_questions = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
+# The guidance documents are the curriculum's spine: every one of their sections is taught. A
+# reference (an Act, regulations, statutory guidance, a report) is cited for a fact where needed.
+DOCUMENT_KINDS = ("guidance", "reference")
+
+
 class DocumentSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
+    kind = fields.String(
+        load_default="guidance",
+        validate=validate.OneOf(DOCUMENT_KINDS, error="a document is a guidance document or a reference"),
+    )
     title = fields.String(required=True, validate=TEXT)
     publisher = fields.String(required=True, validate=TEXT)
+    # The date of the edition used, where one day is known; the edition in words where it is not
+    # (or where there is more to say, such as "as amended").
     last_updated = fields.Date(required=True, allow_none=True)
+    edition = fields.String(load_default=None, validate=TEXT)
+    url = fields.Url(load_default=None, schemes={"https"})
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
 
 
@@ -79,12 +92,21 @@ class ModuleSchema(StrictSchema):
     minutes = fields.Integer(required=True, validate=validate.Range(min=5, max=600))
     outcomes = fields.List(fields.String(validate=TEXT), required=True, validate=validate.Length(min=1))
     key_questions = fields.List(fields.String(validate=SLUG), load_default=list)
+    reviewed_on = fields.Date(required=True)
+    review_by = fields.Date(required=True)
     pages = fields.List(fields.Nested(PageSchema), required=True, validate=validate.Length(min=1, max=12))
 
 
 class OptionSchema(StrictSchema):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9]+$", error="a short id like a or i1"))
     text = fields.String(required=True, validate=TEXT)
+    # Why this option is right or wrong. The question type says whether its options carry it.
+    feedback = fields.String(load_default=None, validate=TEXT)
+
+
+# A scenario puts the learner in a situation in a school and asks for a decision; recall asks what
+# a document says.
+QUESTION_KINDS = ("scenario", "recall")
 
 
 class QuestionSchema(StrictSchema):
@@ -92,6 +114,9 @@ class QuestionSchema(StrictSchema):
     type = fields.String(
         required=True,
         validate=validate.OneOf(sorted(QUESTION_TYPES), error="unknown question type {input!r}"),
+    )
+    kind = fields.String(
+        required=True, validate=validate.OneOf(QUESTION_KINDS, error="a question's kind is scenario or recall")
     )
     prompt = fields.String(required=True, validate=TEXT)
     options = fields.List(fields.Nested(OptionSchema), load_default=list)
@@ -130,3 +155,20 @@ class GlossaryTermSchema(StrictSchema):
 
 class GlossarySchema(StrictSchema):
     terms = fields.List(fields.Nested(GlossaryTermSchema), required=True, validate=validate.Length(min=1))
+
+
+class ChangeSchema(StrictSchema):
+    id = fields.String(required=True, validate=SLUG)
+    # When the change happened: in force, published or announced.
+    date = fields.Date(required=True)
+    # When the modules it names were brought up to date for it: who completed them before this day is
+    # told what changed.
+    recorded_on = fields.Date(required=True)
+    title = fields.String(required=True, validate=TEXT)
+    summary = fields.String(required=True, validate=TEXT)
+    modules = fields.List(fields.String(validate=SLUG), required=True, validate=validate.Length(min=1))
+    sources = fields.List(fields.String(validate=REFERENCE), required=True, validate=validate.Length(min=1))
+
+
+class ChangesSchema(StrictSchema):
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)

@@ -17,10 +17,10 @@ from app.models import (
     Assignment,
     Membership,
     ModuleProgress,
-    QualifiedTeacherRecord,
     RequirementSetting,
     Role,
     School,
+    TeacherStatusRecord,
     User,
 )
 
@@ -133,11 +133,18 @@ def load_demo_training(catalogue: Catalogue, today: date, password_hash: str | N
 
     # A governor whose board training has lapsed (it is renewed every three years).
     _complete(catalogue, governor, school, "governing-board-duties", today - timedelta(days=3 * 365 + 40))
-    # The SEND governor is trained. The SENCO is a qualified teacher, new to the role this year and not yet
-    # enrolled on the NPQ for SENCOs (a check at risk); the headteacher's out-of-date SEND essentials and
-    # the first teaching assistant's late induction are the red checks.
+    # The SEND governor is trained. The SENCO is a qualified teacher past induction, new to the role this
+    # year and not yet enrolled on the NPQ for SENCOs (a check at risk); the headteacher's out-of-date SEND
+    # essentials and the first teaching assistant's late induction are the red checks.
     db.session.add(
-        QualifiedTeacherRecord(school_id=school.id, user_id=senco.id, qualified=True, recorded_by_id=head.id)
+        TeacherStatusRecord(
+            school_id=school.id,
+            user_id=senco.id,
+            qualified=True,
+            induction_completed=True,
+            senco_over_12_months_before=False,
+            recorded_by_id=head.id,
+        )
     )
     _complete(catalogue, send_governor, school, "governing-board-duties", today - timedelta(days=100))
     _complete(catalogue, send_governor, school, "send-governor", today - timedelta(days=95))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership import snapshots, statutory
+from app.leadership import check_state, snapshots
 from app.leadership.staff_training import Dashboard, PersonRow
 from app.models import School
 from app.models.people import GOVERNOR_ROLES
@@ -31,7 +31,7 @@ class BoardReport:
     role_summary: list[dict]
     governors: list[PersonRow]
     module_ids: list[str]
-    checks: list[statutory.Check]
+    checks: list[check_state.Check]
     positions: list[LatestPosition]
     open_actions: list[SelfAssessmentAction]
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership import snapshots, statutory
+from app.leadership import check_state, snapshots
 from app.leadership.snapshots import ModuleCompletion
 from app.models import Organisation, School
 from app.platform import spreadsheet_safe
@@ -27,7 +27,7 @@ class SchoolSummary:
     school: School
     people: int
     completion: dict[str, ModuleCompletion]
-    checks: list[tuple[str, statutory.CheckState, date | None]]  # (title, state, red on): no evidence, no names
+    checks: list[tuple[str, check_state.CheckState, date | None]]  # (title, state, red on): no evidence, no names
     positions: list  # the latest agreed round of each set
 
     @property
@@ -38,7 +38,7 @@ class SchoolSummary:
 
     @property
     def checks_at_risk(self) -> int:
-        return sum(state is not statutory.CheckState.MET for _, state, _ in self.checks)
+        return sum(state is not check_state.CheckState.MET for _, state, _ in self.checks)
 
 
 def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> list[SchoolSummary]:

@@ -15,16 +15,16 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from app.leadership.statutory import QUALIFICATION_ENTRY_KINDS
+from app.leadership.senco_rules import QUALIFICATION_ENTRY_KINDS
 from app.models import (
     Assignment,
     LedgerEntry,
     Membership,
     ModuleProgress,
-    QualifiedTeacherRecord,
     RecordSharing,
     RequirementSetting,
     School,
+    TeacherStatusRecord,
     User,
 )
 from app.models.schools import new_training_revision
@@ -44,7 +44,7 @@ def _changed(instance, fields: tuple[str, ...]) -> bool:
 
 def _affected(instance, is_new_or_deleted: bool) -> tuple[int | None, int | None]:
     """(school id, person id) whose training an object's change can alter, or (None, None)."""
-    if isinstance(instance, Membership | Assignment | RequirementSetting | QualifiedTeacherRecord | RecordSharing):
+    if isinstance(instance, Membership | Assignment | RequirementSetting | TeacherStatusRecord | RecordSharing):
         # A person's id with a membership covers a person moving between schools too.
         return instance.school_id, getattr(instance, "user_id", None)
     if isinstance(instance, ModuleProgress) and (is_new_or_deleted or _changed(instance, _PROGRESS_FIELDS)):

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership import statutory
+from app.leadership import check_state, senco_rules, statutory
 from app.leadership.staff_training import Dashboard, TrainingStatus, add_months, build_dashboards
 from app.models import Membership, ModuleProgress, Role, School
 
@@ -54,7 +54,7 @@ class SchoolTraining:
     """Everything the dashboard, the board report and an organisation's view show of a school's training."""
 
     dashboard: Dashboard
-    checks: tuple[statutory.Check, ...]
+    checks: tuple[check_state.Check, ...]
     by_month: tuple[tuple[date, int], ...]  # modules completed in each of the last CHART_MONTHS months
     completion: dict[str, ModuleCompletion]  # per module: how many of those who must have completed it
     role_summary: tuple[dict, ...]
@@ -67,7 +67,7 @@ class SchoolFigures:
 
     people: int
     completion: dict[str, ModuleCompletion]
-    checks: tuple[tuple[str, statutory.CheckState, date | None], ...]  # (title, state, red on)
+    checks: tuple[tuple[str, check_state.CheckState, date | None], ...]  # (title, state, red on)
 
     @classmethod
     def of(cls, training: SchoolTraining) -> SchoolFigures:
@@ -139,7 +139,7 @@ def _cache() -> LRUCache | None:
 def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[int, SchoolTraining]:
     school_ids = [school.id for school in schools]
     dashboards = build_dashboards(catalogue, school_ids, today)
-    qualifications = statutory.senco_qualifications(
+    qualifications = senco_rules.senco_qualifications(
         (school_id, row.user.id)
         for school_id, dashboard in dashboards.items()
         for row in dashboard.rows

@@ -1,169 +1,21 @@
-"""Statutory SEND checks for a school: each with its rule, the evidence, and the date it turns red.
-
-The rules come from the guidance, updated for the SENCO's mandatory qualification: since
-1 September 2024 it is the NPQ for SENCOs; a completed NASENCO, or one started before that date
-and finished within the 3 years, still counts; SENCOs in post before 1 September 2009 are exempt.
-"""
+"""Statutory SEND checks for a school, each with its rule, the evidence, and the date it turns red: a
+qualified SENCO (the rules of regulation 49 are in senco.py), SEND essentials for every member of staff,
+a trained SEND governor, and new teaching assistants' induction."""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
-
-from sqlalchemy import and_, select
+from datetime import date
 
 from app.content.model import Catalogue
-from app.extensions import db
+from app.leadership.check_state import Check, CheckState, rank
+from app.leadership.senco_rules import SencoQualification, designation_check, qualification_check, senco_qualifications
 from app.leadership.staff_training import Dashboard, TrainingStatus, add_months
-from app.models import LedgerEntry, RecordSharing, Role, School
-from app.records import EntryKind
+from app.models import Role, School
 
-NPQ_BECAME_MANDATORY = date(2024, 9, 1)
-NASENCO_EXEMPTION_BEFORE = date(2009, 9, 1)
-QUALIFICATION_YEARS = 3
-# The NPQ for SENCOs takes 18 to 22 months: with less time than this left, a SENCO not yet enrolled is at risk.
-NPQ_LONGEST_MONTHS = 22
 STAFF_ROLES = {Role.TEACHING_ASSISTANT, Role.TEACHER, Role.SENCO, Role.HEADTEACHER, Role.SCHOOL_ADMIN}
 ESSENTIALS = "send-essentials"
 SEND_GOVERNOR_MODULE = "send-governor"
 NEW_TA_MONTHS = 12
-# The CPD record entries a SENCO's qualification is read from.
-QUALIFICATION_ENTRY_KINDS = frozenset(
-    {EntryKind.EXTERNAL_CPD_RECORDED, EntryKind.ENTRY_CORRECTED, EntryKind.ENTRY_REJECTED}
-)
-
-
-class CheckState(enum.StrEnum):
-    MET = "met"
-    AT_RISK = "at_risk"
-    NOT_MET = "not_met"
-
-    @property
-    def label(self) -> str:
-        return {CheckState.MET: "Met", CheckState.AT_RISK: "At risk", CheckState.NOT_MET: "Not met"}[self]
-
-    @property
-    def tag_class(self) -> str:
-        return {
-            CheckState.MET: "govuk-tag--green",
-            CheckState.AT_RISK: "govuk-tag--yellow",
-            CheckState.NOT_MET: "govuk-tag--red",
-        }[self]
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    title: str
-    rule: str
-    state: CheckState
-    evidence: str
-    red_on: date | None = None
-
-
-@dataclass(frozen=True)
-class SencoQualification:
-    kind: str  # npq_senco | nasenco
-    status: str  # enrolled | completed
-    started_on: date
-
-
-def senco_qualifications(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[SencoQualification]]:
-    """For each (school, SENCO), the mandatory-qualification entries on the SENCO's CPD record that the
-    school may see, as they stand after corrections and without any the recording school rejected.
-
-    A school sees what was recorded while the person worked there, and what they recorded elsewhere
-    only while they share their record with it (`record_sharing`). Reads only these people's external
-    CPD entries, with their sharing, in one query.
-    """
-    pairs = list(dict.fromkeys(pairs))
-    if not pairs:
-        return {}
-    user_ids = sorted({user_id for _, user_id in pairs})
-    kinds = [kind.value for kind in QUALIFICATION_ENTRY_KINDS]
-    # One statement: the entries, each with the schools its person shares their record with.
-    rows = db.session.execute(
-        select(LedgerEntry, RecordSharing.school_id)
-        .outerjoin(
-            RecordSharing,
-            and_(RecordSharing.user_id == LedgerEntry.user_id, RecordSharing.shared_at.is_not(None)),
-        )
-        .where(LedgerEntry.user_id.in_(user_ids), LedgerEntry.kind.in_(kinds))
-        .order_by(LedgerEntry.user_id, LedgerEntry.sequence)
-    ).all()
-    entries = list({entry.id: entry for entry, _ in rows}.values())
-    shared = {(school_id, entry.user_id) for entry, school_id in rows if school_id is not None}
-    by_id = {entry.id: entry for entry in entries}
-    superseded = {e.payload.get("refers_to_entry") for e in entries if e.kind == EntryKind.ENTRY_CORRECTED.value}
-    rejected = {e.payload.get("refers_to_entry") for e in entries if e.kind == EntryKind.ENTRY_REJECTED.value}
-
-    def owner(entry: LedgerEntry) -> int | None:
-        # A correction belongs with what it corrects: the school that holds the original.
-        original = by_id.get(entry.payload.get("refers_to_entry"))
-        if entry.kind == EntryKind.ENTRY_CORRECTED.value and original is not None:
-            return owner(original)
-        return entry.school_id
-
-    result: dict[tuple[int, int], list[SencoQualification]] = {pair: [] for pair in pairs}
-    schools_of: dict[int, list[int]] = {}
-    for school_id, user_id in pairs:
-        schools_of.setdefault(user_id, []).append(school_id)
-    for entry in entries:
-        if entry.kind == EntryKind.ENTRY_REJECTED.value or entry.id in superseded or entry.id in rejected:
-            continue
-        qualification = entry.payload.get("qualification")
-        if not isinstance(qualification, dict) or qualification.get("kind") not in {"npq_senco", "nasenco"}:
-            continue
-        started = date.fromisoformat(entry.payload.get("date") or entry.occurred_at.date().isoformat())
-        held = SencoQualification(qualification["kind"], qualification.get("status", ""), started)
-        for school_id in schools_of[entry.user_id]:
-            if owner(entry) == school_id or (school_id, entry.user_id) in shared:
-                result[(school_id, entry.user_id)].append(held)
-    return result
-
-
-def qualification_check(
-    appointed_on: date, held: list[SencoQualification], today: date
-) -> tuple[CheckState, str, date | None]:
-    """The SENCO mandatory qualification rule for one SENCO: (state, evidence, the date it turns red)."""
-    if appointed_on < NASENCO_EXEMPTION_BEFORE:
-        return CheckState.MET, f"In post since {appointed_on:%-d %B %Y}, before 1 September 2009: not required.", None
-    deadline = add_months(appointed_on, QUALIFICATION_YEARS * 12)
-    completed = [q for q in held if q.status == "completed"]
-    if completed:
-        names = ", ".join("NPQ for SENCOs" if q.kind == "npq_senco" else "NASENCO" for q in completed)
-        return CheckState.MET, f"Holds the {names}.", None
-    counted = [
-        q for q in held if q.status == "enrolled" and (q.kind == "npq_senco" or q.started_on < NPQ_BECAME_MANDATORY)
-    ]
-    late_nasenco = [q for q in held if q.kind == "nasenco" and q.status == "enrolled" and q not in counted]
-    if deadline < today:
-        return (
-            CheckState.NOT_MET,
-            f"The qualification was due by {deadline:%-d %B %Y}, 3 years after appointment, "
-            "and is not recorded as completed.",
-            deadline,
-        )
-    if counted:
-        course = "NPQ for SENCOs" if counted[0].kind == "npq_senco" else "NASENCO (started before September 2024)"
-        return (
-            CheckState.AT_RISK if deadline - today < timedelta(days=90) else CheckState.MET,
-            (f"Enrolled on the {course}; it must be completed by {deadline:%-d %B %Y}."),
-            deadline,
-        )
-    note = (
-        " A NASENCO started from September 2024 does not count: the NPQ for SENCOs is the mandatory qualification."
-        if late_nasenco
-        else ""
-    )
-    return (
-        CheckState.AT_RISK,
-        f"Not yet enrolled on the NPQ for SENCOs, which must be completed by {deadline:%-d %B %Y} "
-        f"and takes 18 to 22 months.{note}",
-        deadline,
-    )
 
 
 def run_checks(
@@ -178,32 +30,34 @@ def run_checks(
     checks: list[Check] = []
     sencos = [row for row in dashboard.rows if Role.SENCO in row.roles]
 
-    # 1. A SENCO is designated, and is a qualified teacher.
+    # 1. A SENCO is designated, and may be the SENCO.
+    title = "A SENCO is designated and may hold the role"
+    rule = (
+        "The governing board must designate a SENCO who is a qualified teacher working at the school and has "
+        "completed statutory induction (or was not required to), or who is the headteacher."
+    )
     if not sencos:
         checks.append(
             Check(
                 "senco-designated",
-                "A SENCO is designated and is a qualified teacher",
-                "The governing board must make sure there is a qualified teacher designated as SENCO.",
+                title,
+                rule,
                 CheckState.NOT_MET,
                 "Nobody at the school currently has the SENCO role.",
                 today,
             )
         )
     else:
-        unqualified = [row.user.name for row in sencos if not row.user.qualified_teacher]
+        found = [designation_check(row.user, row.roles) for row in sencos]
+        state = max((state for state, _ in found), key=rank)
         checks.append(
             Check(
                 "senco-designated",
-                "A SENCO is designated and is a qualified teacher",
-                "The governing board must make sure there is a qualified teacher designated as SENCO.",
-                CheckState.NOT_MET if unqualified else CheckState.MET,
-                (
-                    f"Not recorded as a qualified teacher: {', '.join(unqualified)}."
-                    if unqualified
-                    else f"SENCO: {', '.join(row.user.name for row in sencos)}, recorded as a qualified teacher."
-                ),
-                today if unqualified else None,
+                title,
+                rule,
+                state,
+                "SENCO: " + " ".join(text for _, text in found),
+                today if state is CheckState.NOT_MET else None,
             )
         )
 
@@ -215,17 +69,21 @@ def run_checks(
     evidence = []
     for row in sencos:
         state, text, red_on = qualification_check(
-            appointed[row.user.id], qualifications.get((school.id, row.user.id), []), today
+            appointed[row.user.id],
+            qualifications.get((school.id, row.user.id), []),
+            today,
+            row.user.senco_over_12_months_before,
         )
         evidence.append(f"{row.user.name}: {text}")
-        if worst is None or _rank(state) > _rank(worst[0]):
+        if worst is None or rank(state) > rank(worst[0]):
             worst = (state, text, red_on)
     checks.append(
         Check(
             "senco-qualification",
             "The SENCO holds the mandatory qualification, or is on track",
-            "A SENCO new to the role must achieve the mandatory qualification within 3 years of appointment: "
-            "the NPQ for SENCOs since 1 September 2024 (a NASENCO held, or started before then, still counts).",
+            "A SENCO designated after 1 September 2009 who had not been a SENCO for more than 12 months before "
+            "must gain the qualification within 3 years: the NPQ for SENCOs for courses started from "
+            "1 September 2024; a NASENCO counts only if started before then and completed before 1 September 2027.",
             worst[0] if worst else CheckState.NOT_MET,
             " ".join(evidence) if evidence else "There is no SENCO.",
             worst[2] if worst else today,
@@ -311,7 +169,3 @@ def run_checks(
         )
     )
     return checks
-
-
-def _rank(state: CheckState) -> int:
-    return [CheckState.MET, CheckState.AT_RISK, CheckState.NOT_MET].index(state)

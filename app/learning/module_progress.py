@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.content.model import Catalogue, Module, Pathway
+from app.content.model import Catalogue, ChangeNote, Module, Pathway
 from app.extensions import db
 from app.models import ModuleProgress
 from app.models.base import utcnow
@@ -83,6 +83,14 @@ def status_of(module: Module, progress: ModuleProgress | None) -> ModuleStatus:
     if reading_now:
         return ModuleStatus.IN_PROGRESS
     return ModuleStatus.NOT_STARTED
+
+
+def changes_since_completed(catalogue: Catalogue, module: Module, progress: ModuleProgress | None) -> list[ChangeNote]:
+    """What changed in the law or guidance since the person completed an older version of the module:
+    the change notes naming it that were recorded on or after the day they completed it."""
+    if progress is None or progress.completed_at is None or progress.completed_version == module.version:
+        return []
+    return catalogue.changes_for(module.id, recorded_from=progress.completed_at.date())
 
 
 def pages_read_now(module: Module, progress: ModuleProgress | None) -> set[str]:
@@ -205,6 +213,8 @@ def record_module_completion(
 class PathwayRow:
     module: Module
     status: ModuleStatus
+    # What changed since the person completed an older version (see changes_since_completed).
+    changes: tuple[ChangeNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,7 +237,9 @@ def pathways_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[P
 
         def row(module_id: str) -> PathwayRow:
             module = catalogue.modules[module_id]
-            return PathwayRow(module, status_of(module, progress.get(module_id)))
+            mine = progress.get(module_id)
+            changes = tuple(changes_since_completed(catalogue, module, mine))
+            return PathwayRow(module, status_of(module, mine), changes)
 
         views.append(PathwayView(pathway, [row(m) for m in pathway.required], [row(m) for m in pathway.optional]))
     return views

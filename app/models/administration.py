@@ -52,7 +52,7 @@ AUDIT_ACTION_LABELS = {
     AuditAction.RECORD_SHARING_STOPPED: "Stopped sharing their CPD record from elsewhere",
     AuditAction.ROLES_CHANGED: "Roles changed",
     AuditAction.START_DATE_CHANGED: "Start date changed",
-    AuditAction.QUALIFIED_TEACHER_CHANGED: "Qualified teacher status changed",
+    AuditAction.QUALIFIED_TEACHER_CHANGED: "Qualified teacher status, induction or earlier time as SENCO changed",
     AuditAction.LEAVER_MARKED: "Marked as a leaver",
     AuditAction.REJOINED: "Rejoined",
     AuditAction.GOVERNANCE_CHANGED: "Governor details changed",

@@ -205,20 +205,28 @@ class MembershipInvitation(db.Model):
     school: Mapped[School] = relationship()
 
 
-class QualifiedTeacherRecord(db.Model):
-    """What one school has checked and recorded of a person's qualified teacher status (QTS).
+class TeacherStatusRecord(db.Model):
+    """What one school has checked and recorded of a person's standing as a teacher: qualified teacher
+    status (QTS), statutory induction, and (for a SENCO) earlier time in the role. The rules on who may
+    be SENCO and who must gain the SENCO qualification read them (SEND Regulations 2014, regulation 49).
 
-    Each school vouches for its own check (schools look it up for the people they employ), so one
-    school's record never changes what another school's statutory checks say.
+    Each school vouches for its own check (schools look these up for the people they employ), so one
+    school's record never changes what another school's statutory checks say. No record: not checked.
     """
 
-    __tablename__ = "qualified_teacher_record"
+    __tablename__ = "teacher_status_record"
     __table_args__ = (UniqueConstraint("school_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     qualified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Statutory induction completed, or not required of them (None: not recorded). With qualified
+    # teacher status, what a SENCO who is not the headteacher must have (regulation 49(2)).
+    induction_completed: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether, before becoming a SENCO at this school, they had been a SENCO (at any relevant school) for
+    # more than 12 months in total (None: not recorded). If so, the 3-year rule of 49(4) does not apply.
+    senco_over_12_months_before: Mapped[bool | None] = mapped_column(Boolean)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

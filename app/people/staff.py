@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import SCHOOL_ROLES, AuditAction, Membership, QualifiedTeacherRecord, Role, School, User
+from app.models import SCHOOL_ROLES, AuditAction, Membership, Role, School, TeacherStatusRecord, User
 from app.models.base import utcnow
 from app.people import accounts, erasure, invitations
 from app.permissions import RoleGrantRefused, grant_refusal, removal_refusal, roles_at_school
@@ -229,40 +229,59 @@ def change_start_date(*, school: School, person: PersonInSchool, started_on: dat
     return changed
 
 
-def qualified_teacher(school: School, person: PersonInSchool) -> bool:
-    """What this school has recorded of the person's qualified teacher status (no record: not checked)."""
-    return bool(
-        db.session.scalar(
-            select(QualifiedTeacherRecord.qualified).where(
-                QualifiedTeacherRecord.school_id == school.id, QualifiedTeacherRecord.user_id == person.user.id
-            )
+def holds_role(person: PersonInSchool, role: Role, today: date | None = None) -> bool:
+    """Whether the person has the role at the school now, or is due to start it."""
+    today = today or date.today()
+    return any(m.role is role and (m.ended_on is None or m.ended_on >= today) for m in person.memberships)
+
+
+def teacher_status(school: School, person: PersonInSchool) -> TeacherStatusRecord | None:
+    """What this school has recorded of the person's standing as a teacher (None: not checked yet)."""
+    return db.session.scalar(
+        select(TeacherStatusRecord).where(
+            TeacherStatusRecord.school_id == school.id, TeacherStatusRecord.user_id == person.user.id
         )
     )
 
 
-def set_qualified_teacher(*, school: School, person: PersonInSchool, qualified: bool, by: User) -> bool:
-    """Record the school's own check of the person's QTS. Another school's record is never touched."""
-    record = db.session.scalar(
-        select(QualifiedTeacherRecord).where(
-            QualifiedTeacherRecord.school_id == school.id, QualifiedTeacherRecord.user_id == person.user.id
-        )
-    )
-    if record is not None and record.qualified == qualified:
-        return False
+def set_teacher_status(
+    *,
+    school: School,
+    person: PersonInSchool,
+    qualified: bool,
+    induction_completed: bool | None,
+    senco_over_12_months_before: bool | None,
+    by: User,
+) -> bool:
+    """Record this school's check of the person's qualified teacher status, statutory induction and
+    earlier time as a SENCO: what decides who may be SENCO and who must gain the SENCO qualification.
+    Another school's record is never touched. False if nothing changed."""
+    record = teacher_status(school, person)
+    new = (qualified, induction_completed, senco_over_12_months_before)
     if record is None:
-        if not qualified:
+        if new == (False, None, None):
             return False
-        record = QualifiedTeacherRecord(school_id=school.id, user_id=person.user.id)
+        record = TeacherStatusRecord(school_id=school.id, user_id=person.user.id)
         db.session.add(record)
-    record.qualified = qualified
+    elif (record.qualified, record.induction_completed, record.senco_over_12_months_before) == new:
+        return False
+    record.qualified, record.induction_completed, record.senco_over_12_months_before = new
     record.recorded_by_id = by.id
     record.recorded_at = utcnow()
+
+    def said(value: bool | None) -> str:
+        return {True: "yes", False: "no", None: "not known"}[value]
+
     record_event(
         AuditAction.QUALIFIED_TEACHER_CHANGED,
         school_id=school.id,
         actor_id=by.id,
         subject_user_id=person.user.id,
-        details={"qualified_teacher": "yes" if qualified else "no"},
+        details={
+            "qualified_teacher": said(qualified),
+            "induction_completed": said(induction_completed),
+            "senco_over_12_months_before": said(senco_over_12_months_before),
+        },
     )
     db.session.flush()
     return True

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Membership, QualifiedTeacherRecord, Role, User
+from app.models import Membership, Role, TeacherStatusRecord, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,8 @@ class StaffMember:
     email: str
     active: bool
     qualified_teacher: bool
+    induction_completed: bool | None = None
+    senco_over_12_months_before: bool | None = None
 
 
 def staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]]:
@@ -36,22 +38,25 @@ def staff_by_school(school_ids: list[int], today: date) -> dict[int, dict[int, t
             User.name,
             User.email,
             User.active,
-            QualifiedTeacherRecord.qualified,
+            TeacherStatusRecord.qualified,
+            TeacherStatusRecord.induction_completed,
+            TeacherStatusRecord.senco_over_12_months_before,
         )
         .join(User, User.id == Membership.user_id)
         # Each school's own record of the person's QTS (app/models/people.py says why it is per school).
         .outerjoin(
-            QualifiedTeacherRecord,
-            (QualifiedTeacherRecord.school_id == Membership.school_id) & (QualifiedTeacherRecord.user_id == User.id),
+            TeacherStatusRecord,
+            (TeacherStatusRecord.school_id == Membership.school_id) & (TeacherStatusRecord.user_id == User.id),
         )
         .where(Membership.school_id.in_(school_ids), Membership.is_current(today))
         .order_by(User.name, User.id)
     )
     by_school: dict[int, dict[int, tuple[StaffMember, dict[Role, date]]]] = {school_id: {} for school_id in school_ids}
-    for school_id, role, started_on, user_id, name, email, active, qualified_teacher in rows:
+    for school_id, role, started_on, user_id, name, email, active, qualified, induction, experienced in rows:
         people = by_school[school_id]
         if user_id not in people:
-            people[user_id] = (StaffMember(user_id, name, email, bool(active), bool(qualified_teacher)), {})
+            member = StaffMember(user_id, name, email, bool(active), bool(qualified), induction, experienced)
+            people[user_id] = (member, {})
         roles = people[user_id][1]
         roles[role] = min(roles.get(role, started_on), started_on)
     return by_school

@@ -1,4 +1,4 @@
-"""Joining a school by consent, qualified teacher status recorded per school, and sharing a CPD record
+"""Joining a school by consent, each school's record of a teacher's status, and sharing a CPD record
 
 Revision ID: 0011
 Revises: 0010
@@ -67,22 +67,24 @@ def upgrade():
         )
 
     op.create_table(
-        "qualified_teacher_record",
+        "teacher_status_record",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("school_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("qualified", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("induction_completed", sa.Boolean(), nullable=True),
+        sa.Column("senco_over_12_months_before", sa.Boolean(), nullable=True),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"], name=op.f("fk_qualified_teacher_record_recorded_by_id_user_account")),
-        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_qualified_teacher_record_school_id_school")),
-        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_qualified_teacher_record_user_id_user_account")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_qualified_teacher_record")),
-        sa.UniqueConstraint("school_id", "user_id", name=op.f("uq_qualified_teacher_record_school_id_user_id")),
+        sa.ForeignKeyConstraint(["recorded_by_id"], ["user_account.id"], name=op.f("fk_teacher_status_record_recorded_by_id_user_account")),
+        sa.ForeignKeyConstraint(["school_id"], ["school.id"], name=op.f("fk_teacher_status_record_school_id_school")),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], name=op.f("fk_teacher_status_record_user_id_user_account")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_teacher_status_record")),
+        sa.UniqueConstraint("school_id", "user_id", name=op.f("uq_teacher_status_record_school_id_user_id")),
     )
-    with op.batch_alter_table("qualified_teacher_record") as batch:
-        batch.create_index(batch.f("ix_qualified_teacher_record_school_id"), ["school_id"], unique=False)
-        batch.create_index(batch.f("ix_qualified_teacher_record_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("teacher_status_record") as batch:
+        batch.create_index(batch.f("ix_teacher_status_record_school_id"), ["school_id"], unique=False)
+        batch.create_index(batch.f("ix_teacher_status_record_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "record_sharing",
@@ -105,7 +107,8 @@ def upgrade():
         batch.create_foreign_key(batch.f("fk_account_token_school_id_school"), "school", ["school_id"], ["id"])
 
     # Qualified teacher status was one flag on the person, set by any of their schools. Each school
-    # that holds the person now keeps its own record, starting from what the flag said.
+    # that holds the person now keeps its own record, starting from what the flag said (induction and
+    # earlier time as a SENCO start unknown).
     connection = op.get_bind()
     now = datetime.now(UTC)
     rows = connection.execute(
@@ -115,7 +118,7 @@ def upgrade():
         )
     ).all()
     record = sa.table(
-        "qualified_teacher_record",
+        "teacher_status_record",
         sa.column("school_id", sa.Integer),
         sa.column("user_id", sa.Integer),
         sa.column("qualified", sa.Boolean),
@@ -136,7 +139,7 @@ def downgrade():
     connection.execute(
         sa.text(
             "UPDATE user_account SET qualified_teacher = TRUE WHERE id IN "
-            "(SELECT user_id FROM qualified_teacher_record WHERE qualified)"
+            "(SELECT user_id FROM teacher_status_record WHERE qualified)"
         )
     )
     with op.batch_alter_table("account_token") as batch:
@@ -146,10 +149,10 @@ def downgrade():
         batch.drop_index(batch.f("ix_record_sharing_user_id"))
         batch.drop_index(batch.f("ix_record_sharing_school_id"))
     op.drop_table("record_sharing")
-    with op.batch_alter_table("qualified_teacher_record") as batch:
-        batch.drop_index(batch.f("ix_qualified_teacher_record_user_id"))
-        batch.drop_index(batch.f("ix_qualified_teacher_record_school_id"))
-    op.drop_table("qualified_teacher_record")
+    with op.batch_alter_table("teacher_status_record") as batch:
+        batch.drop_index(batch.f("ix_teacher_status_record_user_id"))
+        batch.drop_index(batch.f("ix_teacher_status_record_school_id"))
+    op.drop_table("teacher_status_record")
     with op.batch_alter_table("membership_invitation") as batch:
         batch.drop_index("uq_membership_invitation_pending")
         batch.drop_index(batch.f("ix_membership_invitation_user_id"))

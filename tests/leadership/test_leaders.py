@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.leadership import statutory
+from app.leadership import check_state, senco_rules, statutory
 from app.leadership.staff_training import TrainingStatus, build_dashboard, status_for
 from app.learning.requirements import PersonalRequirement
 from app.models import (
@@ -21,9 +21,9 @@ from app.models import (
     Membership,
     ModuleProgress,
     OutboxMessage,
-    QualifiedTeacherRecord,
     ReminderSent,
     Role,
+    TeacherStatusRecord,
     User,
 )
 from app.records.ledger import EntryKind, append_entry
@@ -82,40 +82,158 @@ def test_status_rules(req, prog, expected):
 # --- The SENCO's mandatory qualification -------------------------------------------------------------
 
 
-def qual(kind, status, started):
-    return statutory.SencoQualification(kind, status, started)
+def qual(kind, status, started, completed=None):
+    return senco_rules.SencoQualification(kind, status, started, completed)
 
 
-@pytest.mark.parametrize(
-    ("appointed", "held", "state", "words"),
-    [
-        (date(2008, 1, 1), [], statutory.CheckState.MET, "before 1 September 2009"),
-        (date(2025, 1, 1), [qual("npq_senco", "completed", date(2025, 2, 1))], statutory.CheckState.MET, "NPQ"),
-        (date(2023, 1, 1), [qual("nasenco", "completed", date(2023, 2, 1))], statutory.CheckState.MET, "NASENCO"),
-        (date(2024, 3, 1), [qual("nasenco", "enrolled", date(2024, 5, 1))], statutory.CheckState.MET, "NASENCO"),
-        (date(2025, 1, 1), [qual("npq_senco", "enrolled", date(2025, 3, 1))], statutory.CheckState.MET, "NPQ"),
+MET, AT_RISK, NOT_MET = check_state.CheckState.MET, check_state.CheckState.AT_RISK, check_state.CheckState.NOT_MET
+NPQ_DONE = qual("npq_senco", "completed", date(2025, 2, 1), date(2026, 10, 1))
+
+
+# Each case of regulation 49 as amended: (designated, earlier >12 months as SENCO, held, today) ->
+# (state, words in the evidence, the date it turns red).
+SENCO_QUALIFICATION_CASES = {
+    "designated_before_1_september_2009_is_not_required": (
+        (date(2008, 1, 1), None, [], TODAY),
+        (MET, "not after 1 September 2009: not required", None),
+    ),
+    "designated_on_1_september_2009_is_not_required": (
+        (date(2009, 9, 1), None, [], TODAY),
+        (MET, "not after 1 September 2009", None),
+    ),
+    "designated_the_day_after_1_september_2009_is_required": (
+        (date(2009, 9, 2), False, [], TODAY),
+        (NOT_MET, "before 2 September 2012", date(2012, 9, 2)),
+    ),
+    "more_than_12_months_as_a_senco_before_is_not_required": (
+        (date(2025, 1, 1), True, [], TODAY),
+        (MET, "more than 12 months in total before becoming SENCO here: not required", None),
+    ),
+    "earlier_experience_not_recorded_counts_as_none": (
+        (date(2025, 6, 1), None, [], TODAY),
+        (AT_RISK, "is not recorded, so it is taken as none", date(2028, 6, 1)),
+    ),
+    "new_senco_not_yet_enrolled_is_at_risk": (
+        (date(2025, 6, 1), False, [], TODAY),
+        (AT_RISK, "Not yet enrolled on the NPQ for SENCOs", date(2028, 6, 1)),
+    ),
+    "new_senco_past_three_years_without_it_is_red": (
+        (date(2023, 9, 1), False, [], TODAY),
+        (NOT_MET, "before 1 September 2026, and is not recorded as completed", date(2026, 9, 1)),
+    ),
+    "three_years_end_on_the_anniversary_not_the_day_after": (
+        (date(2023, 11, 23), False, [], TODAY),
+        (NOT_MET, "before 23 November 2026", date(2026, 11, 23)),
+    ),
+    "npq_completed_is_met": (
+        (date(2025, 1, 1), False, [NPQ_DONE], TODAY),
+        (MET, "Holds the NPQ for SENCOs", None),
+    ),
+    "npq_enrolled_with_time_left_is_on_track": (
+        (date(2025, 1, 1), False, [qual("npq_senco", "enrolled", date(2025, 3, 1))], TODAY),
+        (MET, "Enrolled on the NPQ for SENCOs; it must be completed before 1 January 2028", date(2028, 1, 1)),
+    ),
+    "npq_enrolled_close_to_the_deadline_is_at_risk": (
+        (date(2023, 12, 1), False, [qual("npq_senco", "enrolled", date(2024, 10, 1))], TODAY),
+        (AT_RISK, "before 1 December 2026", date(2026, 12, 1)),
+    ),
+    "nasenco_completed_long_ago_is_met": (
+        (date(2015, 1, 1), False, [qual("nasenco", "completed", date(2015, 2, 1), date(2016, 6, 1))], TODAY),
+        (MET, "Holds the NASENCO", None),
+    ),
+    "nasenco_started_before_september_2024_and_still_enrolled_counts_until_its_cut_off": (
+        (date(2024, 3, 1), False, [qual("nasenco", "enrolled", date(2024, 5, 1))], TODAY),
+        (MET, "NASENCO (started before 1 September 2024); it must be completed before 1 March 2027", date(2027, 3, 1)),
+    ),
+    "nasenco_in_progress_turns_red_on_1_september_2027_when_that_comes_before_three_years": (
+        (date(2025, 1, 1), False, [qual("nasenco", "enrolled", date(2024, 6, 1))], TODAY),
+        (MET, "it must be completed before 1 September 2027", date(2027, 9, 1)),
+    ),
+    "nasenco_in_progress_is_at_risk_close_to_1_september_2027": (
+        (date(2025, 1, 1), False, [qual("nasenco", "enrolled", date(2024, 6, 1))], date(2027, 7, 1)),
+        (AT_RISK, "it must be completed before 1 September 2027", date(2027, 9, 1)),
+    ),
+    "nasenco_not_completed_by_1_september_2027_is_red_though_three_years_are_not_up": (
+        (date(2025, 1, 1), False, [qual("nasenco", "enrolled", date(2024, 6, 1))], date(2027, 9, 1)),
+        (NOT_MET, "was not completed before 1 September 2027, so it no longer counts", date(2027, 9, 1)),
+    ),
+    "nasenco_lapsed_but_npq_enrolled_in_time_is_on_track": (
         (
             date(2025, 1, 1),
-            [qual("nasenco", "enrolled", date(2025, 3, 1))],
-            statutory.CheckState.AT_RISK,
-            "does not count",
+            False,
+            [qual("nasenco", "enrolled", date(2024, 6, 1)), qual("npq_senco", "enrolled", date(2027, 9, 10))],
+            date(2027, 9, 15),
         ),
-        (date(2025, 6, 1), [], statutory.CheckState.AT_RISK, "Not yet enrolled"),
-        (date(2023, 9, 1), [], statutory.CheckState.NOT_MET, "was due by 1 September 2026"),
+        (MET, "Enrolled on the NPQ for SENCOs; it must be completed before 1 January 2028", date(2028, 1, 1)),
+    ),
+    "nasenco_completed_on_or_after_1_september_2027_does_not_count": (
         (
-            date(2023, 12, 1),
-            [qual("npq_senco", "enrolled", date(2024, 10, 1))],
-            statutory.CheckState.AT_RISK,
-            "1 December 2026",
+            date(2025, 1, 1),
+            False,
+            [qual("nasenco", "completed", date(2024, 6, 1), date(2027, 9, 1))],
+            date(2027, 10, 1),
         ),
-    ],
-)
-def test_senco_qualification_rules(appointed, held, state, words):
-    found, evidence, red_on = statutory.qualification_check(appointed, held, TODAY)
+        (AT_RISK, "A NASENCO completed on or after 1 September 2027 does not count", date(2028, 1, 1)),
+    ),
+    "nasenco_completed_just_before_1_september_2027_counts": (
+        (
+            date(2025, 1, 1),
+            False,
+            [qual("nasenco", "completed", date(2024, 6, 1), date(2027, 8, 31))],
+            date(2027, 10, 1),
+        ),
+        (MET, "Holds the NASENCO", None),
+    ),
+    "nasenco_started_on_or_after_1_september_2024_does_not_count": (
+        (date(2025, 1, 1), False, [qual("nasenco", "enrolled", date(2024, 9, 1))], TODAY),
+        (AT_RISK, "A NASENCO started on or after 1 September 2024 does not count", date(2028, 1, 1)),
+    ),
+    "nasenco_started_after_september_2024_and_completed_does_not_count": (
+        (date(2025, 1, 1), False, [qual("nasenco", "completed", date(2025, 1, 5), date(2026, 6, 1))], TODAY),
+        (AT_RISK, "started on or after 1 September 2024 does not count", date(2028, 1, 1)),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SENCO_QUALIFICATION_CASES))
+def test_senco_qualification_rules(case):
+    (designated, earlier, held, today), (state, words, red_on) = SENCO_QUALIFICATION_CASES[case]
+    found, evidence, found_red_on = senco_rules.qualification_check(designated, held, today, earlier)
     assert found is state, evidence
     assert words in evidence
-    if appointed >= date(2009, 9, 1) and state is not statutory.CheckState.MET:
-        assert red_on == date(appointed.year + 3, appointed.month, appointed.day)
+    assert found_red_on == red_on
+
+
+def staff(name="Sam Senco", qualified=True, induction=True):
+    from app.people import StaffMember
+
+    return StaffMember(1, name, "s@example.org", True, qualified, induction, None)
+
+
+SENCO_DESIGNATION_CASES = {
+    "qualified_teacher_with_induction_may_be_senco": ((staff(), [Role.SENCO]), (MET, "completed induction")),
+    "qualified_teacher_without_induction_may_not": (
+        (staff(induction=False), [Role.SENCO, Role.TEACHER]),
+        (NOT_MET, "has not completed statutory induction"),
+    ),
+    "induction_not_recorded_is_at_risk": ((staff(induction=None), [Role.SENCO]), (AT_RISK, "is not recorded")),
+    "not_a_qualified_teacher_may_not": (
+        (staff(qualified=False, induction=None), [Role.SENCO]),
+        (NOT_MET, "not recorded as a qualified teacher"),
+    ),
+    "the_headteacher_may_be_senco_without_qualified_teacher_status": (
+        (staff(qualified=False, induction=None), [Role.SENCO, Role.HEADTEACHER]),
+        (MET, "is the headteacher, who may be the SENCO"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SENCO_DESIGNATION_CASES))
+def test_who_may_be_senco(case):
+    (person, roles), (state, words) = SENCO_DESIGNATION_CASES[case]
+    found, evidence = senco_rules.designation_check(person, roles)
+    assert found is state, evidence
+    assert words in evidence
 
 
 # --- The dashboard through the pages -----------------------------------------------------------------
@@ -432,13 +550,19 @@ def test_statutory_checks_for_a_school(app, make_school, make_person):
         return {check.id: check for check in statutory.run_checks(catalogue, school, dashboard)}
 
     found = checks()
-    assert found["senco-designated"].state is statutory.CheckState.NOT_MET
-    assert "Not recorded as a qualified teacher: Sam Senco" in found["senco-designated"].evidence
-    assert found["senco-qualification"].state is statutory.CheckState.AT_RISK
+    assert found["senco-designated"].state is check_state.CheckState.NOT_MET
+    assert "Sam Senco is not recorded as a qualified teacher" in found["senco-designated"].evidence
+    assert found["senco-qualification"].state is check_state.CheckState.AT_RISK
     assert found["senco-qualification"].red_on == date(2028, 1, 6)
-    assert found["send-governor"].state is statutory.CheckState.AT_RISK
+    assert found["send-governor"].state is check_state.CheckState.AT_RISK
 
-    db.session.add(QualifiedTeacherRecord(school_id=school.id, user_id=senco.id, qualified=True))
+    record = TeacherStatusRecord(school_id=school.id, user_id=senco.id, qualified=True)
+    db.session.add(record)
+    db.session.commit()
+    found = checks()
+    assert found["senco-designated"].state is check_state.CheckState.AT_RISK
+    assert "whether they have completed statutory induction" in found["senco-designated"].evidence
+    record.induction_completed = True
     db.session.commit()
     append_entry(
         user_id=senco.id,
@@ -455,9 +579,9 @@ def test_statutory_checks_for_a_school(app, make_school, make_person):
     db.session.commit()
     complete(send_governor, "send-governor")
     found = checks()
-    assert found["senco-designated"].state is statutory.CheckState.MET
-    assert found["senco-qualification"].state is statutory.CheckState.MET
-    assert found["send-governor"].state is statutory.CheckState.MET
+    assert found["senco-designated"].state is check_state.CheckState.MET
+    assert found["senco-qualification"].state is check_state.CheckState.MET
+    assert found["send-governor"].state is check_state.CheckState.MET
     assert head.id
 
 
@@ -484,10 +608,10 @@ def test_corrected_and_rejected_qualifications(app, make_school, make_person):
             "qualification": {"kind": "npq_senco", "status": "enrolled", "completed_on": None},
         },
     )
-    [held] = statutory.senco_qualifications([here])[here]
+    [held] = senco_rules.senco_qualifications([here])[here]
     assert held.kind == "npq_senco", "a correction replaces the entry it corrects"
     record(EntryKind.ENTRY_REJECTED, {"refers_to_entry": corrected.id, "comment": "No evidence of enrolment"})
-    assert statutory.senco_qualifications([here])[here] == []
+    assert senco_rules.senco_qualifications([here])[here] == []
 
 
 # --- Reminders -------------------------------------------------------------------------------------
@@ -577,3 +701,35 @@ def test_an_organisation_with_no_schools_says_so_and_has_nothing_to_download(app
     response = client.get("/organisation/schools.csv")
     assert response.status_code == 302 and response.headers["Location"].endswith("/organisation/schools")
     assert "there is nothing to download" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+# --- How current the training is ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.SCHOOL_ADMIN, Role.HEADTEACHER, Role.SENCO])
+def test_leaders_and_the_admin_see_each_modules_review_dates_and_the_change_notes(
+    app, make_school, make_person, monkeypatch, role
+):
+    import dataclasses
+
+    from markupsafe import escape
+
+    catalogue = app.extensions["catalogue"]
+    overdue = dataclasses.replace(
+        catalogue.modules["senco"], reviewed_on=date(2020, 1, 1), review_by=date(2020, 12, 31)
+    )
+    client = app.test_client()
+    sign_in(client, make_person(make_school(), role))
+    home = client.get("/home").get_data(as_text=True)
+    assert "/leaders/training-content" in home
+    monkeypatch.setitem(catalogue.modules, "senco", overdue)
+    body = client.get("/leaders/training-content").get_data(as_text=True)
+    for module in catalogue.modules.values():
+        assert str(escape(module.title)) in body
+        if module.id != "senco":
+            assert module.review_by.strftime("%-d %B %Y") in body
+    assert "31 December 2020" in body and body.count("Review overdue") == 1
+    for change in catalogue.changes:
+        assert str(escape(change.title)) in body and change.date.strftime("%-d %B %Y") in body
+        for ref in change.sources:
+            assert str(escape(catalogue.section_label(ref))) in body

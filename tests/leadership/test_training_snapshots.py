@@ -15,7 +15,7 @@ from app.extensions import db
 from app.leadership import snapshots
 from app.leadership.snapshots import StaleTrainingSnapshot
 from app.learning import requirements
-from app.models import Assignment, Membership, ModuleProgress, QualifiedTeacherRecord, Role, School, User
+from app.models import Assignment, Membership, ModuleProgress, Role, School, TeacherStatusRecord, User
 from app.records import sharing
 from app.records.ledger import EntryKind, append_entry
 from tests.conftest import sign_in
@@ -99,12 +99,22 @@ def _rename(school, head, ta, make_person):
 
 
 def _qualify(school, head, ta, make_person):
-    db.session.add(QualifiedTeacherRecord(school_id=school.id, user_id=head.id, qualified=True))
+    db.session.add(TeacherStatusRecord(school_id=school.id, user_id=head.id, qualified=True))
     db.session.commit()
 
 
 def _share_record(school, head, ta, make_person):
     sharing.set_sharing(db.session.get(User, ta.id), school.id, True)
+    db.session.commit()
+
+
+def _record_induction(school, head, ta, make_person):
+    db.session.add(TeacherStatusRecord(school_id=school.id, user_id=head.id, induction_completed=True))
+    db.session.commit()
+
+
+def _record_earlier_time_as_senco(school, head, ta, make_person):
+    db.session.add(TeacherStatusRecord(school_id=school.id, user_id=head.id, senco_over_12_months_before=True))
     db.session.commit()
 
 
@@ -128,6 +138,8 @@ def _record_qualification(school, head, ta, make_person):
         _complete_module,
         _rename,
         _qualify,
+        _record_induction,
+        _record_earlier_time_as_senco,
         _record_qualification,
         _share_record,
     ],

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.content import catalogue
 from app.extensions import db
-from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, QualifiedTeacherRecord, Role, User
+from app.models import AuditEvent, Membership, ModuleProgress, OutboxMessage, Role, TeacherStatusRecord, User
 from tests.conftest import PASSWORD, csrf_token_from, sign_in
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
@@ -113,16 +113,56 @@ def test_start_date_and_qualified_teacher_status(admin_client, make_person):
     assert response.status_code == 302
     assert memberships_of(teacher)[0].started_on == date(2022, 1, 4)
 
-    response = post_form(client, f"/school/people/{teacher.id}/qualified-teacher", {"qualified_teacher": "yes"})
+    missing = post_form(client, f"/school/people/{teacher.id}/qualified-teacher", {"qualified_teacher": "yes"})
+    assert missing.status_code == 200
+    body = missing.get_data(as_text=True)
+    assert "<title>Error: " in body and "Select whether they have completed statutory induction" in body
+    # A teacher who is not the SENCO is not asked about earlier time as a SENCO.
+    assert "senco_over_12_months_before" not in body
+
+    response = post_form(
+        client,
+        f"/school/people/{teacher.id}/qualified-teacher",
+        {"qualified_teacher": "yes", "induction_completed": "no"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
-    record = db.session.scalars(
-        select(QualifiedTeacherRecord).where(QualifiedTeacherRecord.user_id == teacher.id)
-    ).one()
-    assert record.school_id == school.id and record.qualified is True
+    record = db.session.scalars(select(TeacherStatusRecord).where(TeacherStatusRecord.user_id == teacher.id)).one()
+    assert record.school_id == school.id
+    assert (record.qualified, record.induction_completed, record.senco_over_12_months_before) == (True, False, None)
     page = client.get(f"/school/people/{teacher.id}").get_data(as_text=True)
     assert "Qualified teacher status" in page and "4 January 2022" in page
+    assert "Statutory induction" in page and "Not completed" in page
+    assert "SENCO for more than 12 months" not in page
     assert audit_actions(teacher) == ["start_date_changed", "qualified_teacher_changed"]
+
+
+def test_a_sencos_earlier_time_in_the_role_is_recorded_and_read_by_the_statutory_check(app, admin_client, make_person):
+    client, _, school = admin_client
+    senco = make_person(school, Role.SENCO, Role.TEACHER, started_on=date(2025, 1, 6))
+    form = client.get(f"/school/people/{senco.id}/qualified-teacher").get_data(as_text=True)
+    assert "had they been a SENCO for more than 12 months in total?" in form
+    response = post_form(
+        client,
+        f"/school/people/{senco.id}/qualified-teacher",
+        {"qualified_teacher": "yes", "induction_completed": "yes", "senco_over_12_months_before": "yes"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    record = db.session.scalars(select(TeacherStatusRecord).where(TeacherStatusRecord.user_id == senco.id)).one()
+    assert record.senco_over_12_months_before is True
+    page = client.get(f"/school/people/{senco.id}").get_data(as_text=True)
+    assert "SENCO for more than 12 months before becoming SENCO here" in page
+
+    from app.leadership import check_state, statutory
+    from app.leadership.staff_training import build_dashboard
+
+    catalogue = app.extensions["catalogue"]
+    dashboard = build_dashboard(catalogue, school.id)
+    checks = {check.id: check for check in statutory.run_checks(catalogue, school, dashboard)}
+    assert checks["senco-designated"].state is check_state.CheckState.MET
+    assert checks["senco-qualification"].state is check_state.CheckState.MET
+    assert "more than 12 months in total before becoming SENCO here" in checks["senco-qualification"].evidence
 
 
 # --- leavers and rejoining -----------------------------------------------------------------------
@@ -245,7 +285,11 @@ def test_only_heads_and_admins_change_the_staff_list(app, make_school, make_pers
 def test_headteachers_manage_staff_too(app, signed_in_client, make_person):
     client, _, school = signed_in_client
     teacher = make_person(school, Role.TEACHER)
-    response = post_form(client, f"/school/people/{teacher.id}/qualified-teacher", {"qualified_teacher": "yes"})
+    response = post_form(
+        client,
+        f"/school/people/{teacher.id}/qualified-teacher",
+        {"qualified_teacher": "yes", "induction_completed": "unknown"},
+    )
     assert response.status_code == 302
 
 

@@ -8,6 +8,7 @@ import re
 import threading
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -15,7 +16,7 @@ from app.content.question_types import QUESTION_TYPES, AnswerError
 from app.extensions import db
 from app.models import LedgerEntry, Role
 from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
-from app.quizzes import attempts
+from app.quizzes import drawing
 from app.records.ledger import verify_person
 from tests.conftest import csrf_token_from, sign_in
 from tests.support.quiz_helpers import answer, answer_all, attempt_questions, form_data, start, submit, take_quiz
@@ -124,8 +125,9 @@ def test_take_fail_retake_and_pass(app, learner):
     result = client.get(f"/quiz/{MODULE}/attempts/{failed_id}").get_data(as_text=True)
     assert "You did not pass this time" in result
     assert f"You scored 2 out of {quiz.draw}" in result
-    assert "The right answer" in result and "Why" in result
-    assert "Source: Roles and responsibilities" in result
+    assert "Not right" in result and "Why" in result
+    assert "The right answer<" not in result
+    assert "This rests on: " in result
     assert "/training/modules/send-essentials/pages/" in result
     assert ledger_entries(person.id, "module_completed") == []
 
@@ -205,16 +207,121 @@ def test_options_are_shuffled_per_attempt(app, learner):
     assert person.id
 
 
-def test_the_draw_prefers_questions_not_seen_before():
+def escaped(text: str) -> str:
+    """Text as the page shows it."""
+    return str(escape(text))
+
+
+def synthetic_quiz(bank_size: int, draw: int = 10):
     from app.content.model import Question, Quiz
 
-    bank = tuple(Question(f"q{n}", "m", "true_false", "?", (), (), True, "f", "roles#x", "p") for n in range(14))
-    quiz = Quiz("m", 80, 10, bank, "v1")
-    first = attempts.draw_questions(quiz, set(), random.Random(1))
-    second = attempts.draw_questions(quiz, {q.id for q in first}, random.Random(2))
+    bank = tuple(Question(f"q{n}", "m", "true_false", "?", (), (), True, "f", "roles#x", "p") for n in range(bank_size))
+    return Quiz("m", 80, draw, bank, "v1")
+
+
+def test_the_draw_prefers_questions_not_seen_before_then_the_least_recently_seen():
+    quiz = synthetic_quiz(25)
+    rng = random.Random(1)
+    first = drawing.draw_questions(quiz, [], rng)
+    history = [drawing.PastAttempt(tuple(q.id for q in first), failed=True)]
+    second = drawing.draw_questions(quiz, history, rng)
     assert len(first) == len(second) == 10
-    unseen = {q.id for q in bank} - {q.id for q in first}
-    assert unseen <= {q.id for q in second}, "every question not yet seen is drawn next time"
+    assert not {q.id for q in first} & {q.id for q in second}, "unseen questions come first"
+    history.append(drawing.PastAttempt(tuple(q.id for q in second), failed=True))
+    third = {q.id for q in drawing.draw_questions(quiz, history, rng)}
+    never_asked = {q.id for q in quiz.questions} - {q.id for q in first} - {q.id for q in second}
+    assert never_asked <= third and len(never_asked) == 5
+    # The other five come from the first attempt, asked longer ago than the second.
+    assert third - never_asked <= {q.id for q in first}
+
+
+@pytest.mark.parametrize("bank_size", [15, 16, 18, 20, 24, 40])
+def test_a_retake_after_a_failure_shares_at_most_half_its_questions_over_many_draws(bank_size):
+    """The bound, checked over thousands of random histories: any bank the loader accepts (15 or more
+    for a draw of 10), any mix of passes, failures and abandoned attempts before."""
+    from app.content.model import smallest_bank_for
+
+    assert smallest_bank_for(10) == 15
+    quiz = synthetic_quiz(bank_size)
+    rng = random.Random(bank_size)
+    retakes = 0
+    for _ in range(400):
+        history: list[drawing.PastAttempt] = []
+        for _ in range(rng.randint(1, 6)):
+            drawn = drawing.draw_questions(quiz, history, rng)
+            ids = [q.id for q in drawn]
+            assert len(ids) == len(set(ids)) == quiz.draw
+            submitted = [past for past in history if past.submitted]
+            if submitted and submitted[-1].failed:
+                retakes += 1
+                assert len(set(ids) & set(submitted[-1].question_ids)) <= quiz.draw // 2
+            outcome = rng.choice(["failed", "failed", "passed", "abandoned"])
+            history.append(
+                drawing.PastAttempt(tuple(ids), failed=outcome == "failed", submitted=outcome != "abandoned")
+            )
+    assert retakes > 500
+
+
+def test_a_bank_too_small_to_keep_the_bound_still_draws_a_full_attempt():
+    quiz = synthetic_quiz(12)
+    first = drawing.draw_questions(quiz, [], random.Random(3))
+    history = [drawing.PastAttempt(tuple(q.id for q in first), failed=True)]
+    assert len(drawing.draw_questions(quiz, history, random.Random(4))) == 10
+
+
+def test_finding_7_failed_review_is_not_an_answer_key_for_the_retake(app, learner):
+    """A failed attempt's review says which answers were wrong and why, naming the section in words,
+    but never which option was keyed; the retake shares at most half its questions with it."""
+    client, _, _ = learner
+    quiz = catalogue(app).quizzes[MODULE]
+    failed_id = take_quiz(app, client, MODULE, right=2)
+    failed_questions = attempt_questions(app, failed_id)
+    review = client.get(f"/quiz/{MODULE}/attempts/{failed_id}").get_data(as_text=True)
+    assert "The right answer<" not in review and "Why each answer is right or wrong" not in review
+
+    def chosen_options(number, question):
+        if question.type not in ("single_choice", "multiple_choice"):
+            return []
+        chosen = set(form_data(question, correct=number <= 2).getlist("answer"))
+        return [option for option in question.options if option["id"] in chosen]
+
+    # What the page rightly shows: prompts, explanations, and the options chosen with their feedback
+    # (the first two answers were right). A keyed option's words found only there give nothing away.
+    shown = " ".join(
+        [question.prompt + " " + question.feedback for question in failed_questions]
+        + [
+            option["text"] + " " + option["feedback"]
+            for number, question in enumerate(failed_questions, start=1)
+            for option in chosen_options(number, question)
+        ]
+    )
+    for number, question in enumerate(failed_questions, start=1):
+        assert escaped(question.feedback) in review
+        label = catalogue(app).section_label(question.source)
+        assert escaped(f"This rests on: {label}.") in review
+        if number <= 2 or question.type not in ("single_choice", "multiple_choice"):
+            continue
+        keyed = {question.answer} if question.type == "single_choice" else set(question.answer)
+        chosen = {option["id"] for option in chosen_options(number, question)}
+        for option in question.options:
+            if option["id"] in keyed:
+                for words in (option["feedback"], option["text"]):
+                    if words not in shown:
+                        assert escaped(words) not in review, f"{question.id}: the keyed option shows: {words}"
+            elif option["id"] in chosen:
+                assert escaped(option["feedback"]) in review, f"{question.id}: why the chosen option is wrong"
+
+    retake_id = take_quiz(app, client, MODULE)
+    retake_questions = {q.id for q in attempt_questions(app, retake_id)}
+    assert len(retake_questions & {q.id for q in failed_questions}) <= quiz.draw // 2
+
+    passed = client.get(f"/quiz/{MODULE}/attempts/{retake_id}").get_data(as_text=True)
+    assert "You passed the quiz" in passed
+    assert "Why each answer is right or wrong" in passed
+    for question in attempt_questions(app, retake_id):
+        if question.type in ("single_choice", "multiple_choice"):
+            for option in question.options:
+                assert escaped(option["feedback"]) in passed
 
 
 def test_check_answers_lists_unanswered_questions(app, learner):

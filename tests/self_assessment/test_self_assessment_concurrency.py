@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.content import catalogue
 from app.extensions import db
 from app.models import LedgerEntry, Role, School, User
-from app.self_assessment import rounds
+from app.self_assessment import answers, rounds
 from app.self_assessment.answers import AnswerInput
 from app.self_assessment.models import RatingLevel, SelfAssessmentResponse, SelfAssessmentRound
 from app.self_assessment.rounds import SelfAssessmentProblem, StaleSave
@@ -85,8 +85,8 @@ def _save(round_id: int, user_id: int, *, submit: bool, evidence: str):
             SelfAssessmentResponse.round_id == round_id, SelfAssessmentResponse.user_id == user_id
         )
     ).one()
-    answers = {qid: AnswerInput(RatingLevel.DEVELOPING, evidence) for qid in round_.question_ids}
-    answers.save_response(round_=round_, response=response, expected_version=0, answers=answers, submit=submit)
+    typed = {qid: AnswerInput(RatingLevel.DEVELOPING, evidence) for qid in round_.question_ids}
+    answers.save_response(round_=round_, response=response, expected_version=0, answers=typed, submit=submit)
     return "saved"
 
 

@@ -40,6 +40,9 @@ LEADS_ROUNDS = frozenset({"headteacher", "senco", "send_governor"})
 READS_SELF_ASSESSMENT = frozenset({"headteacher", "senco", "governor", "send_governor"})
 # Those who read the governing board's SEND report: the leaders and the board.
 READS_BOARD_REPORT = frozenset({"headteacher", "senco", "governor", "send_governor"})
+# Those who see how current the training content is (its review dates and change notes): the school's
+# leaders and its administrator.
+SEES_CONTENT_REVIEWS = frozenset({"senco", "headteacher", "school_admin"})
 # Those who keep the staff list (roles, leavers, governors' terms, imports) and answer for the school's
 # personal data (a person's data, erasure, retention, the audit log).
 RUNS_ADMINISTRATION = frozenset({"headteacher", "school_admin"})
@@ -127,6 +130,7 @@ ACCESS: dict[str, Access] = {
     "learn.finish_module": Access(LEARNERS, content_args=("module_id",)),
     "learn.emails_sent": Access(SIGNED_IN),
     # Leaders' review: staff training against the school's requirements, and the governing board's report.
+    "leaders.training_content": Access(SEES_CONTENT_REVIEWS),
     "leaders.staff_training": Access(LEADS_LEARNING),
     "leaders.staff_training_csv": Access(LEADS_LEARNING),
     "leaders.person_training": Access(LEADS_LEARNING, object_arg="user_id"),

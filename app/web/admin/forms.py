@@ -106,12 +106,42 @@ class StartDateForm(FlaskForm):
         _date_within_reason(field)
 
 
+# Yes, no, or not known: how the forms hold a fact that may not have been recorded yet.
+KNOWN_CHOICES = {"yes": True, "no": False, "unknown": None}
+
+
+def known_value(answer: bool | None) -> str:
+    return {True: "yes", False: "no", None: "unknown"}[answer]
+
+
 class QualifiedTeacherForm(FlaskForm):
+    """Qualified teacher status and induction, and for a SENCO their earlier time in the role: what the
+    rules on who may be SENCO, and who must gain the SENCO qualification, need to know."""
+
     qualified_teacher = RadioField(
         "Do they have qualified teacher status (QTS)?",
         widget=GovRadioInput(),
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         validators=[InputRequired(message="Select yes if they have qualified teacher status")],
+    )
+    induction_completed = RadioField(
+        "Have they completed statutory induction, or were they not required to?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice("yes", "Yes: completed, or not required of them"),
+            SelectChoice("no", "No: not yet completed"),
+            SelectChoice("unknown", "Not known"),
+        ],
+        validators=[InputRequired(message="Select whether they have completed statutory induction, or not known")],
+    )
+    senco_over_12_months_before = RadioField(
+        "Before becoming SENCO here, had they been a SENCO for more than 12 months in total?",
+        description="Count time as a SENCO at this school or any other.",
+        widget=GovRadioInput(),
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"), SelectChoice("unknown", "Not known")],
+        validators=[
+            InputRequired(message="Select whether they had been a SENCO for more than 12 months, or not known")
+        ],
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 

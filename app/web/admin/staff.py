@@ -21,6 +21,7 @@ from app.permissions import (
 )
 from app.web.admin import bp
 from app.web.admin.forms import (
+    KNOWN_CHOICES,
     ChangeRolesForm,
     GovernanceForm,
     InvitePersonForm,
@@ -28,6 +29,7 @@ from app.web.admin.forms import (
     QualifiedTeacherForm,
     RejoinForm,
     StartDateForm,
+    known_value,
 )
 
 
@@ -121,7 +123,8 @@ def show_person(user_id: int):
         still_here=bool(staff.open_memberships(person, date.today())),
         left_on=staff.left_on(person),
         governor=governors.governor_membership(person),
-        qualified_teacher=staff.qualified_teacher(school, person),
+        teacher_status=staff.teacher_status(school, person),
+        is_senco=staff.holds_role(person, Role.SENCO),
     )
 
 
@@ -200,17 +203,38 @@ def change_start_date(user_id: int):
 def change_qualified_teacher(user_id: int):
     school = current_school()
     person = staff.person_in_school_or_404(school, user_id)
+    is_senco = staff.holds_role(person, Role.SENCO)
+    recorded = staff.teacher_status(school, person)
     form = QualifiedTeacherForm()
+    if not is_senco:
+        # Earlier time as a SENCO matters only for a SENCO: nobody else is asked.
+        del form.senco_over_12_months_before
     if not form.is_submitted():
-        form.qualified_teacher.data = "yes" if staff.qualified_teacher(school, person) else "no"
+        form.qualified_teacher.data = "yes" if recorded and recorded.qualified else "no"
+        form.induction_completed.data = known_value(recorded.induction_completed if recorded else None)
+        if is_senco:
+            form.senco_over_12_months_before.data = known_value(
+                recorded.senco_over_12_months_before if recorded else None
+            )
     if form.validate_on_submit():
-        staff.set_qualified_teacher(
-            school=school, person=person, qualified=form.qualified_teacher.data == "yes", by=current_user
+        staff.set_teacher_status(
+            school=school,
+            person=person,
+            qualified=form.qualified_teacher.data == "yes",
+            induction_completed=KNOWN_CHOICES[form.induction_completed.data],
+            senco_over_12_months_before=(
+                KNOWN_CHOICES[form.senco_over_12_months_before.data]
+                if is_senco
+                else (recorded.senco_over_12_months_before if recorded else None)
+            ),
+            by=current_user,
         )
         db.session.commit()
-        flash(f"{person.user.name}'s qualified teacher status is saved.")
+        flash(f"{person.user.name}'s qualified teacher status and induction are saved.")
         return redirect(url_for("people.show_person", user_id=user_id))
-    return render_template("people/change_qualified_teacher.html", school=school, person=person, form=form)
+    return render_template(
+        "people/change_qualified_teacher.html", school=school, person=person, form=form, is_senco=is_senco
+    )
 
 
 @bp.route("/<int:user_id>/leaver", methods=["GET", "POST"])

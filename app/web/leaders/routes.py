@@ -23,6 +23,21 @@ from app.web.leaders import bp
 from app.web.leaders.forms import AssignTrainingForm, RefreshForm, RequirementForm
 
 
+@bp.route("/training-content")
+@requires(Permission.VIEW_CONTENT_REVIEWS)
+def training_content():
+    """Each module's last review and next review date, and the changes in the law it was updated for."""
+    content = catalogue()
+    return render_template(
+        "leaders/training_content.html",
+        modules=sorted(content.modules.values(), key=lambda module: module.title),
+        modules_by_id=content.modules,
+        changes=content.changes,
+        section_label=content.section_label,
+        today=date.today(),
+    )
+
+
 @bp.route("/staff-training")
 @requires(Permission.VIEW_STAFF_TRAINING)
 def staff_training():

@@ -57,6 +57,8 @@ def show_module(module_id: str):
         pages_read=module_progress.pages_read_now(module, progress),
         resume_slug=module_progress.resume_page(module, progress),
         has_quiz=module.id in catalogue().quizzes,
+        changes=module_progress.changes_since_completed(catalogue(), module, progress),
+        section_label=catalogue().section_label,
         Status=module_progress.ModuleStatus,
     )
 

@@ -13,7 +13,7 @@ from app.learning import module_progress
 from app.models.quizzes import AttemptStatus
 from app.people import staff
 from app.permissions import Permission, current_context, current_school, requires
-from app.quizzes import attempts
+from app.quizzes import attempts, results, review
 from app.web.quiz import bp
 from app.web.quiz.forms import ExtraAttemptsForm
 
@@ -38,7 +38,7 @@ def show_quiz(module_id: str):
         "quiz/show_quiz.html",
         module=module,
         quiz=catalogue().quizzes[module_id],
-        record=attempts.record_for(current_user.id, module_id),
+        record=results.record_for(current_user.id, module_id),
         form=FlaskForm(),
     )
 
@@ -204,28 +204,13 @@ def show_attempt(module_id: str, attempt_id: int):
         return redirect(url_for("quiz.check_answers", module_id=module_id, attempt_id=attempt_id))
     if attempt.status is AttemptStatus.ABANDONED:
         abort(404)
-    answers = attempts.answers_of(attempt)
-    review = []
-    for number, question in enumerate(attempts.questions_of(catalogue(), attempt), start=1):
-        kind = QUESTION_TYPES[question.type]
-        answer = answers.get(question.id)
-        review.append(
-            {
-                "number": number,
-                "question": question,
-                "correct": bool(answer and answer.correct),
-                "given": kind.describe(question, answer.response if answer else None),
-                "right": kind.describe(question, question.answer),
-                "page": module.page(question.page),
-                "source": catalogue().section_label(question.source),
-            }
-        )
+    reviewed = review.attempt_review(catalogue(), module, attempt)
     return render_template(
         "quiz/show_attempt.html",
         module=module,
         attempt=attempt,
-        review=review,
-        record=attempts.record_for(current_user.id, module_id),
+        review=reviewed,
+        record=results.record_for(current_user.id, module_id),
         module_completed=_completed(module),
     )
 
@@ -243,7 +228,7 @@ def _completed(module: Module) -> bool:
 def quiz_results():
     school = current_school()
     return render_template(
-        "quiz/quiz_results.html", school=school, stats=attempts.school_quiz_stats(catalogue(), school.id)
+        "quiz/quiz_results.html", school=school, stats=results.school_quiz_stats(catalogue(), school.id)
     )
 
 
@@ -252,7 +237,7 @@ def quiz_results():
 def quiz_result_detail(module_id: str):
     module = _quiz_module_or_404(module_id)
     school = current_school()
-    stats = attempts.school_quiz_stats(catalogue(), school.id, module_id)
+    stats = results.school_quiz_stats(catalogue(), school.id, module_id)
     return render_template(
         "quiz/quiz_result_detail.html",
         school=school,
@@ -284,7 +269,7 @@ def extra_attempts():
             form.module.errors.append("Choose a quiz from the list")
         else:
             try:
-                attempts.grant_extra_attempts(
+                results.grant_extra_attempts(
                     once_key=form.once.data,
                     school_id=school.id,
                     user_id=int(form.person.data),
@@ -293,7 +278,7 @@ def extra_attempts():
                     granted_by_id=current_user.id,
                     reason=form.reason.data or None,
                 )
-            except attempts.SelfGrantRefused as refused:
+            except results.SelfGrantRefused as refused:
                 db.session.rollback()
                 form.person.errors.append(str(refused))
             else:
@@ -304,6 +289,6 @@ def extra_attempts():
         "quiz/extra_attempts.html",
         school=school,
         form=form,
-        grants=attempts.grants_in_school(school.id),
+        grants=results.grants_in_school(school.id),
         modules=catalogue().modules,
     )
