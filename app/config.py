@@ -99,6 +99,18 @@ def load_config(overrides: dict | None = None) -> dict:
         "CONTENT_ROOT": content_root(),
         # Evidence files people attach to their external CPD: outside the web root, never served statically.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence"),
+        # Signing in with Microsoft Entra ID or Google Workspace (OpenID Connect): this site's client
+        # registration with each. A provider without both is not configured, and no school can use it.
+        # The metadata URLs are the providers' own unless set (the tests and `make oidc-demo` point them
+        # at a test provider on 127.0.0.1).
+        "MICROSOFT_CLIENT_ID": (os.environ.get("MICROSOFT_CLIENT_ID") or "").strip() or None,
+        "MICROSOFT_CLIENT_SECRET": os.environ.get("MICROSOFT_CLIENT_SECRET") or None,
+        "MICROSOFT_METADATA_URL": os.environ.get("MICROSOFT_METADATA_URL")
+        or "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration",
+        "GOOGLE_CLIENT_ID": (os.environ.get("GOOGLE_CLIENT_ID") or "").strip() or None,
+        "GOOGLE_CLIENT_SECRET": os.environ.get("GOOGLE_CLIENT_SECRET") or None,
+        "GOOGLE_METADATA_URL": os.environ.get("GOOGLE_METADATA_URL")
+        or "https://accounts.google.com/.well-known/openid-configuration",
         # The learning record store `flask xapi push` sends xAPI statements to; unset, nothing is sent.
         "LRS_URL": (os.environ.get("LRS_URL") or "").strip() or None,
         "LRS_USERNAME": os.environ.get("LRS_USERNAME", ""),

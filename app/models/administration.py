@@ -37,6 +37,10 @@ class AuditAction(enum.StrEnum):
     TWO_STEP_SET_UP = "two_step_set_up"
     TWO_STEP_TURNED_OFF = "two_step_turned_off"
     RECOVERY_CODES_REPLACED = "recovery_codes_replaced"
+    SIGN_IN_SETTINGS_CHANGED = "sign_in_settings_changed"
+    SIGN_IN_ACCOUNT_LINKED = "sign_in_account_linked"
+    SIGN_IN_ACCOUNT_REMOVED = "sign_in_account_removed"
+    PASSWORD_RECOVERY_SIGN_IN = "password_recovery_sign_in"  # noqa: S105 (an event, not a password)
 
     @property
     def label(self) -> str:
@@ -63,6 +67,10 @@ AUDIT_ACTION_LABELS = {
     AuditAction.TWO_STEP_SET_UP: "Two-step sign-in set up",
     AuditAction.TWO_STEP_TURNED_OFF: "Two-step sign-in turned off",
     AuditAction.RECOVERY_CODES_REPLACED: "Recovery codes replaced",
+    AuditAction.SIGN_IN_SETTINGS_CHANGED: "Microsoft and Google sign-in settings changed",
+    AuditAction.SIGN_IN_ACCOUNT_LINKED: "Microsoft or Google account linked",
+    AuditAction.SIGN_IN_ACCOUNT_REMOVED: "Microsoft or Google account removed",
+    AuditAction.PASSWORD_RECOVERY_SIGN_IN: "Signed in with a password while Microsoft or Google sign-in is required",
 }
 
 
