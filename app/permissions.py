@@ -40,6 +40,9 @@ class Permission(enum.StrEnum):
     # The school's audit log, and its data protection duties: a person's data, erasure, retention.
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_PERSONAL_DATA = "manage_personal_data"
+    # How the school's people sign in: Microsoft or Google sign-in, its domains and tenant, whether the
+    # provider's multi-factor sign-in counts, and whether passwords are off for the school's people.
+    MANAGE_SIGN_IN = "manage_sign_in"
     # Self-assessment on the key questions: answering (rounds one is invited to, private reflection);
     # opening and leading a round (which sets: ROUND_OPENERS below, for a role or an office); reading
     # the school's agreed positions, trend and board report (never anyone's own answers: only a
@@ -79,6 +82,7 @@ _ADMINISTRATION = {
     Permission.MANAGE_STAFF,
     Permission.VIEW_AUDIT_LOG,
     Permission.MANAGE_PERSONAL_DATA,
+    Permission.MANAGE_SIGN_IN,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.demo.sign_in import load_demo_sign_in
 from app.extensions import db
 from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
 from app.people.passwords import hash_password
@@ -147,6 +148,7 @@ def load_demo_data(*, reset_passwords: bool = False, today: date | None = None) 
     result.accounts.append((OFFICER[0], "Local authority officer", DEMO_ORGANISATION))
     load_demo_administration(today)
     load_demo_joining(today)
+    load_demo_sign_in()
     db.session.flush()
     load_demo_self_assessment(today)
     _load_demo_training(result, today, password_hash)

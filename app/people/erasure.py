@@ -25,6 +25,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.people import new_session_token
+from app.people.models import SignInIdentity
 from app.platform import record_event
 
 # What a school keeps when it has not chosen: six years after leaving, as for other staff records.
@@ -89,6 +90,8 @@ def erase_person(user: User, *, actor: User | None, school: School | None, today
     user.erased_at = utcnow()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+    # A linked Microsoft or Google account would otherwise still sign in as the pseudonym.
+    db.session.execute(delete(SignInIdentity).where(SignInIdentity.user_id == user.id))
     about_them = or_(OutboxMessage.user_id == user.id, OutboxMessage.to_address == old_email)
     # Unsent email to them is not sent; sent email keeps its kind and date, not its words.
     db.session.execute(delete(OutboxMessage).where(about_them, OutboxMessage.sent_at.is_(None)))

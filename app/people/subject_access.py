@@ -89,6 +89,7 @@ OWNER_COLUMNS: dict[str, str] = {
 ACCOUNT_ONLY: dict[str, str] = {
     "account_token": "the person's sign-in links (invitations, password resets): their account's, used by them alone",
     "recovery_code": "the person's two-step recovery codes: their account's, used by them alone",
+    "sign_in_identity": "the Microsoft or Google accounts that sign the person in: their account's",
     "key_question_reflection": "private reflection on a key question: the person's alone, never shown to a school",
     "audit_event": "an event recorded for no school (two-step sign-in changes, the person's own download) "
     "is about their account; no school's audit log shows it",

@@ -35,14 +35,22 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-def start_session(user: User) -> None:
-    """A fresh session for a fresh sign-in: nothing from before (including the CSRF token) carries over."""
+def start_session(user: User, *, signed_in_with: str = "password", second_step: str | None = None) -> None:
+    """A fresh session for a fresh sign-in: nothing from before (including the CSRF token) carries over.
+
+    The session records how the person signed in (`password`, `microsoft`, `google`) and what, if
+    anything, was their second step: SEND Ready's own security code (`code`), or the provider's own
+    multi-factor sign-in, where their schools trust it (`provider`).
+    """
     session.clear()
     login_user(user)
     session.permanent = True
     now = utcnow().timestamp()
     session["signed_in_at"] = now
     session["last_seen_at"] = now
+    session["signed_in_with"] = signed_in_with
+    if second_step is not None:
+        session["second_step"] = second_step
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -1,11 +1,12 @@
-"""Your account: two-step sign-in (set up, new recovery codes, turn off) and downloading your own data."""
+"""Your account: two-step sign-in (set up, new recovery codes, turn off), the Microsoft or Google accounts
+that sign you in, and downloading your own data."""
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.extensions import db, limiter
-from app.people import subject_access, two_step
+from app.people import sign_in_links, subject_access, two_step
 from app.permissions import Permission, current_context, requires
 from app.records import sharing
 from app.web.admin import account_bp as bp
@@ -47,6 +48,9 @@ def _account_page(*, codes_form=None, off_form=None, status: int = 200):
             form=failed,
             download_form=FlaskForm(),
             sharing=sharing.sharing_of(user) if _keeps_a_record() else [],
+            linked_accounts=sign_in_links.linked_accounts(user),
+            signed_in_with=session.get("signed_in_with", "password"),
+            second_step_by=session.get("second_step"),
         ),
         status,
     )
@@ -159,3 +163,19 @@ def change_sharing(school_id: int):
     if changed:
         flash("Your CPD record from other schools is shared." if share else "You have stopped sharing it.")
     return redirect(url_for("account.your_account", _anchor="sharing"))
+
+
+@bp.route("/sign-in-accounts/<int:identity_id>/remove", methods=["POST"])
+@requires()
+def remove_sign_in_account(identity_id: int):
+    """Unlink a Microsoft or Google account: it stops signing the person in (another person's is 'not found')."""
+    identity = sign_in_links.own_link_or_none(current_user, identity_id)
+    if identity is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    label = identity.provider.label
+    sign_in_links.remove_link(current_user, identity)
+    db.session.commit()
+    flash(f"Your {label} account no longer signs you in to SEND Ready. The account itself is unchanged.")
+    return redirect(url_for("account.your_account", _anchor="sign-in-accounts"))

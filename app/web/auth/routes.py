@@ -13,14 +13,16 @@ from flask_login import current_user, logout_user
 from app.extensions import db, limiter
 from app.models import TokenPurpose
 from app.models.base import utcnow
-from app.people import accounts, joining, two_step
+from app.people import accounts, joining, sign_in_links, two_step
 from app.permissions import public, requires
 from app.web.auth import bp
 from app.web.auth import two_step as second_step
 from app.web.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
+from app.web.auth.provider_buttons import PROVIDER_LABELS, provider_buttons
 from app.web.sessions import safe_next_url, start_session
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
+PASSWORDS_OFF = "Your school asks its staff to sign in with Microsoft or Google: use the button for it below."
 
 
 def _reset_limit():
@@ -73,8 +75,18 @@ def sign_in():
     failed = False
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None and (stage := two_step.second_step(user)) is not None:
-            second_step.begin(user, stage, safe_next_url(request.args.get("next")))
+        # A school that requires Microsoft or Google sign-in has switched passwords off for its people:
+        # the same answer as a wrong password, except for the recovery path of those who manage it.
+        rule = sign_in_links.password_rule(user) if user is not None else None
+        if rule is not None and rule.refused:
+            user = None
+        if user is not None and (stage := _second_step_for_password(user, rule)) is not None:
+            second_step.begin(
+                user,
+                stage,
+                safe_next_url(request.args.get("next")),
+                recovery_school_ids=rule.recovery_school_ids,
+            )
             return redirect(url_for("auth.sign_in"))
         if user is not None:
             accounts.record_sign_in(user)
@@ -82,17 +94,46 @@ def sign_in():
             start_session(user)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
         failed = True
-    return render_template("auth/sign_in.html", form=form, failed=failed, failed_message=SIGN_IN_FAILED)
+    return render_sign_in_page(form, failed_message=SIGN_IN_FAILED if failed else None)
+
+
+def _second_step_for_password(user, rule: sign_in_links.PasswordRule) -> str | None:
+    """The second step after a correct password; the recovery path always has one (set up if need be)."""
+    stage = two_step.second_step(user)
+    if stage is None and rule.recovery_school_ids:
+        return "set_up"
+    return stage
+
+
+def render_sign_in_page(form=None, *, failed_message: str | None = None, provider_failed: str | None = None):
+    """The sign-in page: the password form, the Microsoft and Google buttons, and any failure."""
+    return render_template(
+        "auth/sign_in.html",
+        form=form or SignInForm(),
+        failed=failed_message is not None,
+        failed_message=failed_message or SIGN_IN_FAILED,
+        provider_failed=provider_failed,
+        provider_buttons=provider_buttons(),
+    )
 
 
 @bp.route("/sign-out", methods=["POST"])
 @requires()
 def sign_out():
+    signed_in_with = session.get("signed_in_with", "password")
     accounts.end_all_sessions(current_user)
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You have signed out.")
+    if signed_in_with in PROVIDER_LABELS:
+        # SEND Ready cannot end the provider's own session, and does not pretend to.
+        label = PROVIDER_LABELS[signed_in_with]
+        flash(
+            f"You have signed out of SEND Ready. You are still signed in to your {label} account in this "
+            f"browser: if others use this device, sign out of {label} too."
+        )
+    else:
+        flash("You have signed out.")
     return redirect(url_for("auth.sign_in"))
 
 
@@ -114,9 +155,13 @@ def _new_password_page(token_raw: str, purpose: TokenPurpose, template: str, don
         if joining_school is not None and joining.accept(user, joining_school.id):
             done_message = f"Your password is saved: you have joined {joining_school.name} and you are signed in."
         db.session.commit()
-        if (stage := two_step.second_step(user)) is not None:
+        rule = sign_in_links.password_rule(user)
+        if rule.refused:
+            flash(done_message.replace(" and you are signed in", "") + " " + PASSWORDS_OFF)
+            return redirect(url_for("auth.sign_in"))
+        if (stage := _second_step_for_password(user, rule)) is not None:
             # A new password alone never gets past two-step sign-in.
-            second_step.begin(user, stage, None)
+            second_step.begin(user, stage, None, recovery_school_ids=rule.recovery_school_ids)
             flash(done_message.replace(" and you are signed in", ""))
             return redirect(url_for("auth.sign_in"))
         start_session(user)

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length
 from app.extensions import db
 from app.models import User
 from app.models.base import utcnow
-from app.people import accounts, two_step
+from app.people import accounts, sign_in_links, two_step
 from app.web.sessions import start_session
 
 PENDING_KEY = "two_step_pending"
@@ -55,8 +55,17 @@ class SetUpForm(FlaskForm):
     submit = SubmitField("Turn on two-step sign-in", widget=GovSubmitInput())
 
 
-def begin(user: User, stage: str, next_url: str | None) -> None:
-    """Remember the person between their password and their code (nothing else carries over)."""
+def begin(
+    user: User,
+    stage: str,
+    next_url: str | None,
+    *,
+    signed_in_with: str = "password",
+    recovery_school_ids: tuple[int, ...] = (),
+) -> None:
+    """Remember the person between their password (or their Microsoft or Google sign-in) and their
+    code (nothing else carries over). `recovery_school_ids` are the schools whose required provider
+    sign-in this password sign-in is the recovery path for: logged there once the code is right."""
     session.clear()
     pending = {
         "user_id": user.id,
@@ -64,6 +73,8 @@ def begin(user: User, stage: str, next_url: str | None) -> None:
         "at": utcnow().timestamp(),
         "next": next_url,
         "stage": stage,
+        "signed_in_with": signed_in_with,
+        "recovery_school_ids": list(recovery_school_ids),
     }
     if stage == "set_up":
         # The key the person is shown is worked out on the server from this reference; the cookie,
@@ -108,8 +119,10 @@ def is_code_attempt() -> bool:
 
 def _finish(user: User, data: dict):
     accounts.record_sign_in(user)
+    if data.get("recovery_school_ids"):
+        sign_in_links.record_recovery_sign_in(user, data["recovery_school_ids"])
     db.session.commit()
-    start_session(user)
+    start_session(user, signed_in_with=data.get("signed_in_with", "password"), second_step="code")
     return data.get("next") or url_for("main.home")
 
 
