@@ -355,7 +355,14 @@ class SeededSchool:
         people = [text for person in self.everyone for text in (person.name, person.email)]
         # The joiner's address is the other school's to type; their name is not.
         joiner = [self.joiner.name] if self.joiner else []
-        return names + people + joiner + self.private_texts
+        return names + people + joiner + self.private_texts + list(SIGN_IN_SEEDS[self.letter])
+
+
+# Each seeded school's Microsoft tenant and staff email domain for Microsoft and Google sign-in.
+SIGN_IN_SEEDS = {
+    "A": ("aaaaaaaa-0000-4000-8000-0000000000aa", "alphaleak-staff.example.org"),
+    "B": ("bbbbbbbb-0000-4000-8000-0000000000bb", "bravoleak-staff.example.org"),
+}
 
 
 def _seed_school(letter: str) -> SeededSchool:
@@ -371,6 +378,12 @@ def _seed_school(letter: str) -> SeededSchool:
     )
     db.session.add(school)
     db.session.flush()
+    from app.people.models import SchoolSignIn
+
+    tenant, domain = SIGN_IN_SEEDS[letter]
+    db.session.add(
+        SchoolSignIn(school_id=school.id, microsoft_enabled=True, microsoft_tenant_id=tenant, email_domains=domain)
+    )
 
     def person(role: Role, *, signed_up: bool = True) -> SeededPerson:
         slug = role.value.replace("_", "-") if signed_up else "pending"

@@ -83,6 +83,10 @@ ACCESS: dict[str, Access] = {
     "auth.forgot_password": Access(EVERYONE),
     "auth.set_password": Access(EVERYONE, token_arg="token"),
     "auth.reset_password": Access(EVERYONE, token_arg="token"),
+    # Signing in with Microsoft or Google: starting, the provider's answer, and joining by invitation.
+    "auth.start_provider_sign_in": Access(EVERYONE, content_args=("provider",)),
+    "auth.finish_provider_sign_in": Access(EVERYONE, content_args=("provider",)),
+    "auth.join_with_provider": Access(EVERYONE, content_args=("provider",)),
     # Anyone signed in, whatever their role.
     "main.home": Access(SIGNED_IN),
     "main.switch_context": Access(SIGNED_IN),
@@ -108,6 +112,7 @@ ACCESS: dict[str, Access] = {
     "people.download_person_data": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
     "people.erase_person": Access(RUNS_ADMINISTRATION, object_arg="user_id"),
     "people.change_retention": Access(RUNS_ADMINISTRATION),
+    "people.sign_in_settings": Access(RUNS_ADMINISTRATION),
     "people.audit_log": Access(RUNS_ADMINISTRATION),
     "people.download_audit_log": Access(RUNS_ADMINISTRATION),
     # Your own account: two-step sign-in and your own data, whatever your role.
@@ -116,6 +121,8 @@ ACCESS: dict[str, Access] = {
     "account.replace_recovery_codes": Access(SIGNED_IN),
     "account.turn_off_two_step": Access(SIGNED_IN),
     "account.download_your_data": Access(SIGNED_IN),
+    # Removing a linked Microsoft or Google account: another person's answers 404.
+    "account.remove_sign_in_account": Access(SIGNED_IN, object_arg="identity_id"),
     # Sharing one's CPD record from other schools with one of one's own schools.
     "account.change_sharing": Access(LEARNERS, object_arg="school_id"),
     # A person's own invitations to join schools: another person's answers 404.
@@ -418,6 +425,12 @@ OBJECTS: dict[str, ObjectKind] = {
         someone_in=lambda school, content: pending_invitation(school.pending.id, _inviting_school()),
         personal=True,
     ),
+    # A Microsoft or Google account linked to the person: only they may remove it.
+    "identity_id": ObjectKind(
+        own=lambda person, content: sign_in_link(person.id),
+        someone_in=lambda school, content: sign_in_link(school.pending.id),
+        personal=True,
+    ),
     # A completed module, whose certificate a leader may void.
     "completion_id": ObjectKind(
         own=lambda person, content: seeded_module_completion(person.id, content["module_id"]),
@@ -503,6 +516,27 @@ def _school_id_of_user(user_id: int) -> int | None:
     ).first()
 
 
+def sign_in_link(user_id: int) -> int:
+    """A Google account linked to the person, made if there is none (a case may have removed it)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.people.models import SignInIdentity, SignInProvider
+
+    found = db.session.scalars(select(SignInIdentity.id).where(SignInIdentity.user_id == user_id)).first()
+    if found is not None:
+        return found
+    identity = SignInIdentity(
+        user_id=user_id,
+        provider=SignInProvider.GOOGLE,
+        subject=f"seeded-{user_id}",
+        email=f"linked-{user_id}@example.org",
+    )
+    db.session.add(identity)
+    db.session.commit()
+    return identity.id
+
+
 def content_values(app) -> dict[str, Any]:
     """Real values for URL arguments naming content: a module with pages and a quiz, its first page
     and its first question."""
@@ -510,7 +544,7 @@ def content_values(app) -> dict[str, Any]:
 
     with app.app_context():
         module = next(m for m in catalogue().modules.values() if m.pages and m.id in catalogue().quizzes)
-    return {"module_id": module.id, "slug": module.pages[0].slug, "number": 1}
+    return {"module_id": module.id, "slug": module.pages[0].slug, "number": 1, "provider": "google"}
 
 
-CONTENT_ARGS = frozenset({"module_id", "slug", "number"})
+CONTENT_ARGS = frozenset({"module_id", "slug", "number", "provider"})

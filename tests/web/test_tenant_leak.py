@@ -213,6 +213,10 @@ def test_the_crawl_would_see_a_leak(app, two_schools):
     # Everyone with a role at the school (the officer works for the organisation, not the school).
     for person in [p for p in two_schools["A"].everyone if p.role != "la_officer"]:
         assert any(repr(person.email) in line for line in shown), f"{person.email} is on no page"
+    # The school's Microsoft and Google sign-in settings (its tenant and staff domain) are crawled too.
+    from tests.conftest import SIGN_IN_SEEDS
+
+    assert all(any(repr(seed) in line for line in shown) for seed in SIGN_IN_SEEDS["A"])
     # PDFs are read too: the board report names the school.
     assert any(url.endswith(".pdf") and "Alphaleak" in text for url, text in texts.items())
 

@@ -27,7 +27,9 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 class SignInSettingsForm(FlaskForm):
     microsoft_enabled = BooleanField(
-        "Let staff sign in with Microsoft 365 (Microsoft Entra ID)", widget=GovCheckboxInput()
+        "Let staff sign in with Microsoft 365 (Microsoft Entra ID)",
+        widget=GovCheckboxInput(),
+        description='They choose "Sign in with Microsoft" and use the account your school gave them.',
     )
     microsoft_tenant_id = StringField(
         "Microsoft tenant ID",
@@ -38,14 +40,18 @@ class SignInSettingsForm(FlaskForm):
         validators=[Length(max=36, message="Enter the tenant ID as Microsoft shows it, 36 characters")],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
-    google_enabled = BooleanField("Let staff sign in with Google Workspace", widget=GovCheckboxInput())
+    google_enabled = BooleanField(
+        "Let staff sign in with Google Workspace",
+        widget=GovCheckboxInput(),
+        description='They choose "Sign in with Google" and use the account your school gave them.',
+    )
     email_domains = TextAreaField(
         "Your staff's email domains",
         widget=GovTextArea(),
         description="One a line, for example oakfield.sch.uk. A Microsoft or Google account signs in as "
         "someone at your school only if its verified address is theirs and is in one of these domains.",
         validators=[Length(max=2000)],
-        render_kw={"spellcheck": "false", "rows": 3},
+        render_kw={"spellcheck": "false"},
     )
     trust_provider_mfa = RadioField(
         "Does Microsoft's or Google's own two-step sign-in count as SEND Ready's?",

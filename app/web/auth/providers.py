@@ -62,8 +62,10 @@ def start_provider_sign_in(provider: str):
     if not FlaskForm().validate_on_submit():
         abort(400)
     if not sign_in_providers.is_configured(chosen):
-        flash(f"Sign-in with {chosen.label} is not set up on this site. Sign in with your email address and password.")
-        return redirect(url_for("auth.sign_in"))
+        return render_sign_in_page(
+            provider_failed=f"Sign-in with {chosen.label} is not set up on this site. Sign in with your email "
+            "address and password"
+        )
     next_url = safe_next_url(request.args.get("next"))
     try:
         response = sign_in_providers.authorization_redirect(
@@ -168,9 +170,9 @@ def join_with_provider(provider: str):
     chosen = SignInProvider(provider)
     waiting = _join_waiting(chosen)
     if waiting is None:
+        # Nothing waiting (or it waited too long): start again from the sign-in page, shown here.
         session.pop(JOIN_KEY, None)
-        flash(f"Sign in with {chosen.label} again to carry on: that took too long.")
-        return redirect(url_for("auth.sign_in"))
+        return render_sign_in_page(provider_failed=f"Sign in with {chosen.label} again to carry on")
     user, account, data = waiting
     invitation = next((item for item in joining.pending_for(user) if item.school.id == data["school_id"]), None)
     if invitation is None:

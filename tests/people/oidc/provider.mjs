@@ -91,11 +91,11 @@ function makeProvider(base, realm, mountPath) {
     conformIdTokenClaims: false,
     claims: {
       acr: null,
-      amr: null,
       auth_time: null,
       sid: null,
       iss: null,
-      openid: ['sub'],
+      // Entra puts how the person signed in (`amr`) in every ID token.
+      openid: ['sub', 'amr'],
       email: ['email', 'email_verified', 'xms_edov'],
       profile: ['name', 'preferred_username', 'oid', 'tid', 'hd'],
     },
