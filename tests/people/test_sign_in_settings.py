@@ -46,7 +46,7 @@ def school_setting(school) -> SchoolSignIn | None:
 
 
 def test_a_headteacher_switches_on_microsoft_and_google_sign_in(signed_in_client):
-    client, head, school = signed_in_client
+    client, _, school = signed_in_client
     page = client.get(SETTINGS)
     assert page.status_code == 200 and "How your staff sign in" in page.get_data(as_text=True)
     response = save(client)
