@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app:create_app
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run oidc-demo test lint bench clean
 
 setup: $(VENV)/.installed node_modules/.installed app/static/app.css
 
@@ -25,6 +25,22 @@ app/static/app.css: node_modules/.installed $(wildcard app/assets/*)
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The demo with "Sign in with Microsoft" and "Sign in with Google" working, and no real provider: the
+# test OpenID provider (tests/people/oidc/provider.mjs, with Oakfield's people as its accounts in
+# tests/people/oidc/demo.json) on 127.0.0.1:5001 plays both. Ctrl-C stops both servers.
+OIDC_DEMO := http://127.0.0.1:5001
+oidc-demo: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	node tests/people/oidc/provider.mjs tests/people/oidc/demo.json & provider=$$!; \
+	trap 'kill $$provider' EXIT; \
+	MICROSOFT_CLIENT_ID=send-ready-demo MICROSOFT_CLIENT_SECRET=demo-secret-for-the-test-provider-only \
+	MICROSOFT_METADATA_URL=$(OIDC_DEMO)/organizations/v2.0/.well-known/openid-configuration \
+	GOOGLE_CLIENT_ID=send-ready-demo GOOGLE_CLIENT_SECRET=demo-secret-for-the-test-provider-only \
+	GOOGLE_METADATA_URL=$(OIDC_DEMO)/google/.well-known/openid-configuration \
+	PUBLIC_BASE_URL=http://127.0.0.1:5000 \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 lint: setup

@@ -129,10 +129,18 @@ def test_in_production_unconfigured_buttons_are_not_shown(app, database_url):
     assert "Sign in with Microsoft" not in page and "Or sign in with your email address" not in page
 
 
-def test_configured_buttons_are_forms_that_work_without_javascript(oidc_app):
-    page = oidc_app.test_client().get("/sign-in?next=/cpd/").get_data(as_text=True)
+def test_configured_buttons_are_forms_that_work_without_javascript(oidc_app, oidc_provider):
+    response = oidc_app.test_client().get("/sign-in?next=/cpd/")
+    page = response.get_data(as_text=True)
     assert 'action="/sign-in/microsoft?next=/cpd/"' in page and 'action="/sign-in/google?next=/cpd/"' in page
     assert "Not configured" not in page
+    # A browser holds the form's redirect to the provider to the page's form-action: the provider is in it.
+    assert f"form-action 'self' {oidc_provider.base_url};" in response.headers["Content-Security-Policy"]
+
+
+def test_other_pages_keep_forms_to_this_site(oidc_app):
+    response = oidc_app.test_client().get("/forgot-password")
+    assert "form-action 'self';" in response.headers["Content-Security-Policy"]
 
 
 # ---- the person's linked accounts, and signing out ---------------------------------------------

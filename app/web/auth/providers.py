@@ -47,7 +47,7 @@ limit_provider_sign_in = limiter.shared_limit(
 
 def _failed(reason: str):
     log.info("Provider sign-in refused: %s", reason)
-    response = make_response(render_sign_in_page(provider_failed=PROVIDER_SIGN_IN_FAILED))
+    response = render_sign_in_page(provider_failed=PROVIDER_SIGN_IN_FAILED)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -7,7 +7,7 @@ the account limit stops many clients, or one with forged addresses, trying one a
 
 import hashlib
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from app.extensions import db, limiter
@@ -18,7 +18,7 @@ from app.permissions import public, requires
 from app.web.auth import bp
 from app.web.auth import two_step as second_step
 from app.web.auth.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
-from app.web.auth.provider_buttons import PROVIDER_LABELS, provider_buttons
+from app.web.auth.provider_buttons import PROVIDER_LABELS, content_security_policy, provider_buttons
 from app.web.sessions import safe_next_url, start_session
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
@@ -107,14 +107,18 @@ def _second_step_for_password(user, rule: sign_in_links.PasswordRule) -> str | N
 
 def render_sign_in_page(form=None, *, failed_message: str | None = None, provider_failed: str | None = None):
     """The sign-in page: the password form, the Microsoft and Google buttons, and any failure."""
-    return render_template(
-        "auth/sign_in.html",
-        form=form or SignInForm(),
-        failed=failed_message is not None,
-        failed_message=failed_message or SIGN_IN_FAILED,
-        provider_failed=provider_failed,
-        provider_buttons=provider_buttons(),
+    response = make_response(
+        render_template(
+            "auth/sign_in.html",
+            form=form or SignInForm(),
+            failed=failed_message is not None,
+            failed_message=failed_message or SIGN_IN_FAILED,
+            provider_failed=provider_failed,
+            provider_buttons=provider_buttons(),
+        )
     )
+    response.headers["Content-Security-Policy"] = content_security_policy()
+    return response
 
 
 @bp.route("/sign-out", methods=["POST"])
