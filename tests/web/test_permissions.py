@@ -19,6 +19,10 @@ PUBLIC_ENDPOINTS = {
     "auth.set_password",
     "auth.reset_password",
     "auth.forgot_password",
+    # Signing in with Microsoft or Google: starting, the provider's answer, joining by invitation.
+    "auth.start_provider_sign_in",
+    "auth.finish_provider_sign_in",
+    "auth.join_with_provider",
     # Checking a certificate's verification code: for employers and anyone shown a certificate.
     "certificates.verify_certificate",
 }

@@ -371,6 +371,8 @@ ARGUMENTS: dict[str, Callable[[World, str], object]] = {
     # answer, led by the person measured if they lead rounds (the lead's pages), else by the head.
     "round_id": lambda world, endpoint: made_round(world),
     "led_round_id": lambda world, endpoint: made_round(world),
+    # Signing in with Google (not configured in the test app: the page says so).
+    "provider": lambda world, endpoint: "google",
 }
 
 # The roles each page of a round answers 200 for in that world (anyone else is refused: 403, 404, or

@@ -13,12 +13,15 @@ from tests.conftest import TEST_SETTINGS, sign_in
 
 
 def example_url(rule) -> str:
-    from werkzeug.routing import IntegerConverter
+    from werkzeug.routing import AnyConverter, IntegerConverter
 
-    values = {
-        argument: 1 if isinstance(rule._converters.get(argument), IntegerConverter) else "example"
-        for argument in rule.arguments
-    }
+    def example(converter):
+        if isinstance(converter, IntegerConverter):
+            return 1
+        # A choice of a few words (the sign-in providers): one of them.
+        return sorted(converter.items)[0] if isinstance(converter, AnyConverter) else "example"
+
+    values = {argument: example(rule._converters.get(argument)) for argument in rule.arguments}
     return rule.rule if not values else rule.build(values)[1]
 
 
