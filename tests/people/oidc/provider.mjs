@@ -199,8 +199,10 @@ function forward(base, target, req, body) {
 }
 
 function organizationsDocument(base, tenantDocument) {
+  // As Entra's: no `iss` in the authorization response, and no single tenant's sign-out.
+  const { authorization_response_iss_parameter_supported: _iss, end_session_endpoint: _end, ...shared } = tenantDocument;
   return {
-    ...tenantDocument,
+    ...shared,
     issuer: `${base}/{tenantid}/v2.0`,
     authorization_endpoint: `${base}/organizations/v2.0/authorize`,
     token_endpoint: `${base}/organizations/v2.0/token`,
