@@ -96,8 +96,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # as does the chair of governors (an office: OFFICE_PERMISSIONS).
     Role.GOVERNOR: frozenset(_LEARNER | {Permission.VIEW_SELF_ASSESSMENT, Permission.VIEW_BOARD_REPORT}),
     Role.SEND_GOVERNOR: frozenset(_LEARNER | _SELF_ASSESSMENT_LEAD | {Permission.VIEW_BOARD_REPORT}),
-    # Admins keep the staff list; they are not assumed to take the SEND training themselves.
-    Role.SCHOOL_ADMIN: frozenset({Permission.VIEW_PEOPLE, Permission.VIEW_CONTENT_REVIEWS} | _ADMINISTRATION),
+    # Admins keep the staff list, and take the training their pathway requires (SEND essentials: office
+    # staff meet pupils and parents too), so they keep their own CPD record. They are not invited to
+    # answer the key questions, which are for teaching staff, leaders and the board.
+    Role.SCHOOL_ADMIN: frozenset(
+        {Permission.TAKE_TRAINING, Permission.VIEW_PEOPLE, Permission.VIEW_CONTENT_REVIEWS} | _ADMINISTRATION
+    ),
     Role.LA_OFFICER: frozenset({Permission.VIEW_ORGANISATION_SUMMARY}),
 }
 

@@ -247,11 +247,16 @@ def test_the_glossary(ta):
     assert "Glossary of SEND terms" in body and "SENCO" in body
 
 
-def test_school_admins_do_not_get_training_pages(app, make_school, make_person):
+def test_school_admins_take_the_training_their_pathway_requires(app, make_school, make_person):
     admin = make_person(make_school(), Role.SCHOOL_ADMIN)
     client = app.test_client()
     sign_in(client, admin)
-    assert client.get("/training/").status_code == 403
+    training = client.get("/training/")
+    assert training.status_code == 200
+    assert "SEND essentials" in training.get_data(as_text=True)
+    assert client.get("/cpd/").status_code == 200
+    # Self-assessment on the key questions is for teaching staff, leaders and the board.
+    assert client.get("/self-assessment/").status_code == 403
 
 
 def test_status_rules():

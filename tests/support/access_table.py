@@ -23,8 +23,12 @@ ROLES = (ANONYMOUS, *SCHOOL_ROLES, Role.LA_OFFICER.value)
 
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {ANONYMOUS}
-# Everyone who takes the SEND training: staff and governors, not admins or officers.
-LEARNERS = frozenset({"teaching_assistant", "teacher", "senco", "headteacher", "governor", "send_governor"})
+# Everyone who takes the SEND training: every school role (each has a pathway), not officers.
+LEARNERS = frozenset(
+    {"teaching_assistant", "teacher", "senco", "headteacher", "governor", "send_governor", "school_admin"}
+)
+# Those invited to answer the key questions in self-assessment: staff who teach, leaders and the board.
+ANSWERS_KEY_QUESTIONS = LEARNERS - {"school_admin"}
 # Leaders of the school's learning: its quiz results, and extra attempts for a person.
 LEADS_LEARNING = frozenset({"senco", "headteacher"})
 # Leaders who read their staff's CPD records, verify external CPD and void certificates (not admins).
@@ -160,17 +164,17 @@ ACCESS: dict[str, Access] = {
     "quiz.extra_attempts": Access(LEADS_LEARNING),
     # Self-assessment: rounds one is asked to answer (every learner is invited to the seeded round),
     # the lead's own pages (another person's round answers 404), the board's view, private reflection.
-    "assess.list_rounds": Access(LEARNERS),
+    "assess.list_rounds": Access(ANSWERS_KEY_QUESTIONS),
     "assess.open_round": Access(LEADS_ROUNDS),
-    "assess.show_round": Access(LEARNERS, object_arg="round_id"),
-    "assess.edit_response": Access(LEARNERS, object_arg="round_id"),
+    "assess.show_round": Access(ANSWERS_KEY_QUESTIONS, object_arg="round_id"),
+    "assess.edit_response": Access(ANSWERS_KEY_QUESTIONS, object_arg="round_id"),
     "assess.edit_position": Access(LEADS_ROUNDS, object_arg="led_round_id"),
     "assess.add_action": Access(LEADS_ROUNDS, object_arg="led_round_id"),
     "assess.board_report": Access(READS_SELF_ASSESSMENT, object_arg="round_id"),
     "assess.board_report_pdf": Access(READS_SELF_ASSESSMENT, object_arg="round_id"),
     "assess.show_trend": Access(READS_SELF_ASSESSMENT),
     "assess.organisation_summary": Access(frozenset({"la_officer"})),
-    "assess.reflect_on_module": Access(LEARNERS, content_args=("module_id",)),
+    "assess.reflect_on_module": Access(ANSWERS_KEY_QUESTIONS, content_args=("module_id",)),
     # The CPD record: your own, and (read-only, with verification) your staff's.
     "cpd.your_record": Access(LEARNERS),
     "cpd.add_external_cpd": Access(LEARNERS),

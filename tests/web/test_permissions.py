@@ -176,3 +176,26 @@ def test_the_chair_of_governors_is_an_office_of_a_current_governor_membership(ap
 def test_permission_names_are_stable():
     # Templates and later features refer to these by name.
     assert {p.value for p in Permission} >= {"take_training", "view_people", "invite_people"}
+
+
+def test_no_role_is_required_to_do_what_it_cannot_open(app):
+    """Every school role whose pathway requires modules, or who may be assigned one (anyone at the
+    school), can open the training and keep the CPD record it earns; what `/training/` and `/cpd/`
+    require is what each role is given."""
+    from app.content import catalogue
+    from app.models import SCHOOL_ROLES
+    from app.web.cpd.routes import your_record
+    from app.web.learn.routes import show_page, your_training
+    from app.web.quiz.routes import start_attempt
+
+    with app.app_context():
+        pathways = catalogue().pathways
+    for view in (your_training, show_page, start_attempt, your_record):
+        assert view.required_permissions == frozenset({Permission.TAKE_TRAINING}), view.__name__
+    cannot_train = []
+    for role in SCHOOL_ROLES:
+        required = pathways[role.value].required if role.value in pathways else ()
+        # A leader may assign a module to anyone who works at the school, whatever their role.
+        if Permission.TAKE_TRAINING not in ROLE_PERMISSIONS[role]:
+            cannot_train.append((role.value, list(required)))
+    assert cannot_train == []
