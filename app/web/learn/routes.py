@@ -1,5 +1,7 @@
 """Your training, the catalogue, the module reader and the glossary."""
 
+from datetime import date
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -7,11 +9,20 @@ from flask_wtf import FlaskForm
 from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
+from app.leadership.own_training import OwnTraining, own_training
 from app.learning import module_progress
 from app.models import Role
 from app.permissions import Permission, current_context, requires
 from app.platform import email
 from app.web.learn import bp
+
+
+def _own_training() -> OwnTraining:
+    """What the school the person is working in requires of them (nothing outside a school)."""
+    context = current_context()
+    if context is None or context.school is None:
+        return OwnTraining([], today=date.today())
+    return own_training(catalogue(), context.school.id, current_user.id)
 
 
 def _module_or_404(module_id: str) -> Module:
@@ -27,7 +38,9 @@ def your_training():
     context = current_context()
     roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
     pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
-    return render_template("learn/your_training.html", pathways=pathways, Status=module_progress.ModuleStatus)
+    return render_template(
+        "learn/your_training.html", pathways=pathways, own=_own_training(), Status=module_progress.ModuleStatus
+    )
 
 
 @bp.route("/modules")
@@ -57,6 +70,7 @@ def show_module(module_id: str):
         pages_read=module_progress.pages_read_now(module, progress),
         resume_slug=module_progress.resume_page(module, progress),
         has_quiz=module.id in catalogue().quizzes,
+        required=_own_training().for_module(module.id),
         changes=module_progress.changes_since_completed(catalogue(), module, progress),
         section_label=catalogue().section_label,
         Status=module_progress.ModuleStatus,

@@ -5,6 +5,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.content import catalogue
+from app.leadership.own_training import own_training
 from app.learning import module_progress
 from app.models import Role
 from app.people import joining
@@ -28,13 +29,17 @@ def home():
     context = current_context()
     learner = context is not None and context.can(Permission.TAKE_TRAINING)
     pathways = []
+    own = None
     if learner:
         roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
         pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
+        if context.school is not None:
+            own = own_training(catalogue(), context.school.id, current_user.id)
     return render_template(
         "main/home.html",
         context=context,
         pathways=pathways,
+        own=own,
         learner=learner,
         leader=context is not None and context.can(Permission.VIEW_SCHOOL_OVERVIEW),
         keeps_staff_list=context is not None and context.can(Permission.VIEW_PEOPLE),
