@@ -1,0 +1,108 @@
+"""Each learner sees what their school asks of them, by when and why, and their next step; everyone
+required to train can. In Chromium with JavaScript on and off, on the demo data: the teacher (Ben) has
+"Working with parents and carers" assigned, due within the fortnight; the first teaching assistant
+(Amara) is months late with her induction and part-way through "Supporting learning in group work"."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.helpers import DEMO_ACCOUNTS, sign_in, skip_without_chromium
+
+skip_without_chromium()
+pytestmark = pytest.mark.browser
+
+TEACHER = DEMO_ACCOUNTS["teacher"]
+TA = DEMO_ACCOUNTS["teaching_assistant"]
+ADMIN = DEMO_ACCOUNTS["school_admin"]
+JAVASCRIPT = [pytest.param(True, id="javascript-on"), pytest.param(False, id="javascript-off")]
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _main_text(page: Page) -> str:
+    return " ".join(page.inner_text("main").split())
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_found_1_an_assigned_module_is_shown_as_asked_of_the_teacher_with_its_date_and_why(new_page, javascript):
+    page = new_page(javascript=javascript)
+    sign_in(page, TEACHER)
+    page.goto("/training/")
+    asked = page.locator('[data-requirement="parents-and-carers"]')
+    assert asked.count() == 1
+    text = " ".join(asked.inner_text().split())
+    assert "Working with parents and carers" in text
+    assert "Due soon" in text
+    assert f"Due by {_long(date.today() + timedelta(days=7))}" in text
+    assert "Assigned to you by Dev Oakley" in text and "Before the parents' evening, please." in text
+    # It is not offered as optional: no "Optional modules" list names it.
+    for optional in page.locator("h3:text-is('Optional modules') + ul").all():
+        assert "Working with parents and carers" not in optional.inner_text()
+    # His pathway modules are late, as his headteacher's dashboard says: overdue, not "Not started".
+    pathway_item = page.locator('[data-requirement="class-teacher"]')
+    assert "Overdue" in pathway_item.inner_text()
+    assert "Your role's pathway: Teacher: SEND in your classroom" in " ".join(pathway_item.inner_text().split())
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_found_1_the_overdue_teaching_assistant_sees_it_on_home_training_and_the_module(new_page, javascript):
+    page = new_page(javascript=javascript)
+    sign_in(page, TA)
+    home = _main_text(page)
+    assert re.search(r"Overdue Was due by \d{1,2} \w+ \d{4}", home), home[:600]
+    assert "5 overdue" in home
+    page.goto("/training/")
+    assert "5 overdue" in _main_text(page)
+    page.goto("/training/modules/ta-group-work")
+    module = _main_text(page)
+    assert "Your school asks you to complete it" in module
+    assert re.search(r"Overdue Was due by \d{1,2} \w+ \d{4}", module)
+    assert "Teaching assistant induction" in module
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_found_3_home_leads_with_continuing_where_she_left_off(new_page, javascript):
+    page = new_page(javascript=javascript)
+    sign_in(page, TA)
+    # The first call to action in the page's main part is the next step, above everything else.
+    first_button = page.locator("main .govuk-button").first
+    assert " ".join(first_button.inner_text().split()) == "Continue: Supporting learning in group work, page 3 of 5"
+    with page.expect_navigation(wait_until="load"):
+        first_button.click()
+    assert urlsplit(page.url).path.startswith("/training/modules/ta-group-work/pages/")
+    assert "Supporting learning in group work: page 3 of 5" in _main_text(page)
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_found_3_home_offers_the_most_urgent_module_to_start_with_its_due_date(new_page, javascript):
+    page = new_page(javascript=javascript)
+    sign_in(page, TEACHER)
+    first_button = " ".join(page.locator("main .govuk-button").first.inner_text().split())
+    assert first_button.startswith("Start: ")
+    summary = " ".join(page.locator("[data-next-step-summary]").inner_text().split())
+    assert "Overdue" in summary and "Not started" in summary
+
+
+@pytest.mark.parametrize("javascript", JAVASCRIPT)
+def test_found_2_the_school_administrator_can_do_the_training_required_of_her(new_page, javascript):
+    page = new_page(javascript=javascript)
+    sign_in(page, ADMIN)
+    assert page.locator("nav a:text-is('Your training')").count() == 1
+    page.goto("/training/")
+    text = _main_text(page)
+    assert "SEND essentials for everyone" in text and "Your role's pathway" in text
+    response = page.goto("/cpd/")
+    assert response is not None and response.status == 200
+    # A page her role does not include says to ask the headteacher, not herself.
+    response = page.goto("/self-assessment/")
+    assert response is not None and response.status == 403
+    text = _main_text(page)
+    assert "ask your headteacher" in text and "school administrator" not in text
