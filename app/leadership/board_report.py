@@ -34,6 +34,9 @@ class BoardReport:
     checks: list[check_state.Check]
     positions: list[LatestPosition]
     open_actions: list[SelfAssessmentAction]
+    # Per role, the staff with training overdue, expired or out of date: behind the role summary's count,
+    # shown only to those who may see names (never in the PDF for the board).
+    needing_action: dict[str, list[tuple[int, str]]]
 
 
 def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
@@ -66,4 +69,12 @@ def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
         checks=list(training.checks),
         positions=positions,
         open_actions=open_actions,
+        needing_action={
+            summary["role"].value: [
+                (row.user.id, row.user.name)
+                for row in staff_only.rows
+                if summary["role"] in row.roles and any(cell.status.needs_action for cell in row.cells.values())
+            ]
+            for summary in staff_only.role_summary()
+        },
     )

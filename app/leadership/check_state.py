@@ -27,6 +27,19 @@ class CheckState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class CountedPeople:
+    """Some of the people a check counts ("overdue"), so that the count can lead to who they are for
+    those allowed to see names, and be shown as "fewer than 3" for those who are not."""
+
+    label: str
+    people: tuple[tuple[int, str], ...]  # (user id, name), in name order
+
+    @property
+    def count(self) -> int:
+        return len(self.people)
+
+
+@dataclass(frozen=True)
 class Check:
     id: str
     title: str
@@ -34,6 +47,8 @@ class Check:
     state: CheckState
     evidence: str
     red_on: date | None = None
+    # The groups of people behind the evidence's counts, for the checks that count staff.
+    counted: tuple[CountedPeople, ...] = ()
 
 
 def rank(state: CheckState) -> int:

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.leadership import check_state, snapshots
 from app.leadership.snapshots import ModuleCompletion
 from app.models import Organisation, School
-from app.platform import spreadsheet_safe
+from app.platform import FEWER_THAN, is_small, people_count, share_of_people, spreadsheet_safe
 from app.self_assessment import organisation_positions
 
 
@@ -69,8 +69,13 @@ def summary_csv(catalogue: Catalogue, summaries: list[SchoolSummary]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Measure", *(spreadsheet_safe(s.school.name) for s in summaries)])
-    writer.writerow(["People", *(s.people for s in summaries)])
-    writer.writerow(["All required training completed (%)", *(_percent(s.overall) for s in summaries)])
+    writer.writerow(["People", *(people_count(s.people) for s in summaries)])
+    writer.writerow(
+        [
+            "All required training completed (%)",
+            *(_percent(s.overall) if not is_small(s.people) else FEWER_THAN + " people" for s in summaries),
+        ]
+    )
     module_ids = [m for m in catalogue.modules if any(m in s.completion for s in summaries)]
     for module_id in module_ids:
         writer.writerow(
@@ -88,4 +93,7 @@ def summary_csv(catalogue: Catalogue, summaries: list[SchoolSummary]) -> str:
 def _percent(completion: ModuleCompletion | None) -> str:
     if completion is None or completion.percent is None:
         return "Not required"
+    if is_small(completion.required):
+        # The people required to do it are one or two: their share would be their own record.
+        return share_of_people(completion.completed, completion.required)
     return str(completion.percent)

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.leadership.staff_training import TrainingStatus, build_dashboard
 from app.models import ReminderSent, Role, School
 from app.platform import public_url, queue_email
+from app.self_assessment import overdue_actions
 
 REMINDED = {TrainingStatus.DUE_SOON, TrainingStatus.OVERDUE, TrainingStatus.EXPIRED, TrainingStatus.OLDER_VERSION}
 
@@ -92,6 +93,7 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
 
 def _send_digests(catalogue, school, dashboard, today: date) -> int:
     counts = dashboard.status_counts()
+    late_actions = None
     sent = 0
     for row in dashboard.rows:
         if Role.HEADTEACHER not in row.roles or not row.user.active:
@@ -99,6 +101,13 @@ def _send_digests(catalogue, school, dashboard, today: date) -> int:
         claim = _claim(row.user.id, school.id, "weekly_digest", "digest", _week(today))
         if claim is None:
             continue
+        if late_actions is None:
+            # Not the owner: it may be another person's name, and the digest is in the head's own
+            # subject access download (see queue_email).
+            late_actions = [
+                {"description": action.description, "due_on": action.due_on}
+                for action in overdue_actions(school.id, today)
+            ]
         message = queue_email(
             kind="weekly_digest",
             to=row.user.email,
@@ -114,6 +123,8 @@ def _send_digests(catalogue, school, dashboard, today: date) -> int:
             older=counts[TrainingStatus.OLDER_VERSION],
             completed=counts[TrainingStatus.COMPLETED],
             link=public_url("leaders.staff_training"),
+            overdue_actions=late_actions,
+            actions_link=public_url("assess.list_rounds"),
         )
         claim.outbox_message_id = message.id
         sent += 1

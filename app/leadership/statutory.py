@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.content.model import Catalogue
-from app.leadership.check_state import Check, CheckState, rank
+from app.leadership.check_state import Check, CheckState, CountedPeople, rank
 from app.leadership.senco_rules import SencoQualification, designation_check, qualification_check, senco_qualifications
 from app.leadership.staff_training import Dashboard, TrainingStatus, add_months
 from app.models import Role, School
@@ -136,6 +136,11 @@ def run_checks(
             CheckState.MET if not waiting else (CheckState.NOT_MET if overdue else CheckState.AT_RISK),
             f"{len(done)} of {len(staff)} staff have completed it; {len(overdue)} overdue.",
             min(due_dates) if due_dates else None,
+            counted=(
+                _counted("overdue", overdue),
+                _counted("not yet done, still in time", [row for row in waiting if row not in overdue]),
+                _counted("completed", done),
+            ),
         )
     )
 
@@ -166,6 +171,15 @@ def run_checks(
             CheckState.NOT_MET if late else (CheckState.AT_RISK if in_window else CheckState.MET),
             f"{len(new_tas)} new teaching assistants; {len(late)} past their window, {len(in_window)} still within it.",
             min(red_dates) if red_dates else None,
+            counted=(
+                _counted("past their window", late),
+                _counted("still within it", in_window),
+                _counted("completed induction", [row for row in new_tas if row not in late and row not in in_window]),
+            ),
         )
     )
     return checks
+
+
+def _counted(label: str, rows: list) -> CountedPeople:
+    return CountedPeople(label, tuple((row.user.id, row.user.name) for row in rows))

@@ -1,19 +1,25 @@
 """The platform every area stands on: email through the outbox, links to the public site, the audit log,
-PDFs and spreadsheet-safe text. Other areas use it only through the names below."""
+PDFs, spreadsheet-safe text and small-number suppression. Other areas use it only through the names below."""
 
 from app.platform.audit import record_event
 from app.platform.email import AnotherPerson, queue_email, without_sign_in_links
 from app.platform.links import public_url
 from app.platform.pdf import render_pdf
+from app.platform.small_numbers import FEWER_THAN, is_small, people_count, percent_of_people, share_of_people
 from app.platform.spreadsheets import FORMULA_STARTS, spreadsheet_safe
 
 __all__ = [
+    "FEWER_THAN",
     "FORMULA_STARTS",
     "AnotherPerson",
+    "is_small",
+    "people_count",
+    "percent_of_people",
     "public_url",
     "queue_email",
     "record_event",
     "render_pdf",
+    "share_of_people",
     "spreadsheet_safe",
     "without_sign_in_links",
 ]

@@ -193,6 +193,10 @@ class SelfAssessmentAction(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     request_key: Mapped[str] = mapped_column(String(64))
 
+    def is_overdue(self, today: date | None = None) -> bool:
+        """Past its due date and not done: flagged wherever the action is listed."""
+        return self.status is not ActionStatus.DONE and self.due_on < (today or date.today())
+
 
 class KeyQuestionReflection(db.Model):
     """A person's private answer to a key question: theirs alone, never shown to anyone else."""

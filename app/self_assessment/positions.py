@@ -240,3 +240,18 @@ def add_action(
         # The same form, sent again at the same moment, got there first.
         return db.session.scalars(query).one()
     return action
+
+
+def overdue_actions(school_id: int, today: date) -> list[SelfAssessmentAction]:
+    """The school's actions past their due date and not done, the longest overdue first."""
+    return list(
+        db.session.scalars(
+            select(SelfAssessmentAction)
+            .where(
+                SelfAssessmentAction.school_id == school_id,
+                SelfAssessmentAction.status != ActionStatus.DONE,
+                SelfAssessmentAction.due_on < today,
+            )
+            .order_by(SelfAssessmentAction.due_on, SelfAssessmentAction.id)
+        )
+    )

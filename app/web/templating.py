@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.models import Role
 from app.permissions import Permission, available_contexts, current_context
+from app.platform import people_count, percent_of_people, share_of_people
 from app.platform.email import without_sign_in_links
 from app.web.main.forms import SwitchContextForm
 
@@ -14,6 +15,11 @@ def register_template_helpers(app) -> None:
     @app.template_filter("role_label")
     def role_label(role: str) -> str:
         return Role(role).label
+
+    # Counting people without naming them: 1 or 2 reads "fewer than 3" (app/platform/small_numbers.py).
+    app.template_filter("people_count")(people_count)
+    app.add_template_global(share_of_people, "share_of_people")
+    app.add_template_global(percent_of_people, "percent_of_people")
 
     # A copy of an email on screen never carries a working sign-in link (see data_protection).
     app.template_filter("without_sign_in_links")(without_sign_in_links)
