@@ -1,11 +1,18 @@
 """Form fields shared by the blueprints' forms."""
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import DateField, HiddenField
 from wtforms.validators import InputRequired, Length
+
+
+def example_date(days_ahead: int, today: date | None = None) -> str:
+    """A date hint's example as typed in the day, month and year boxes ("27 3 2027"), worked out from
+    today, so that a hint for a date in the future never shows one already past."""
+    day = (today or date.today()) + timedelta(days=days_ahead)
+    return f"{day.day} {day.month} {day.year}"
 
 
 def strip_whitespace(value):

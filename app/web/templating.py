@@ -8,6 +8,7 @@ from app.models import Role
 from app.permissions import Permission, available_contexts, current_context
 from app.platform import people_count, percent_of_people, share_of_people
 from app.platform.email import without_sign_in_links
+from app.web.form_fields import example_date
 from app.web.main.forms import SwitchContextForm
 
 
@@ -20,6 +21,8 @@ def register_template_helpers(app) -> None:
     app.template_filter("people_count")(people_count)
     app.add_template_global(share_of_people, "share_of_people")
     app.add_template_global(percent_of_people, "percent_of_people")
+    # A date hint's example, worked out from today (app/web/form_fields.py).
+    app.add_template_global(example_date, "example_date")
 
     # A copy of an email on screen never carries a working sign-in link (see data_protection).
     app.template_filter("without_sign_in_links")(without_sign_in_links)

@@ -20,16 +20,18 @@ TOP = 20
 BOTTOM = 50  # room for the round dates
 INSET = 40  # space between the level names and the first round, and after the last
 LABEL_SPACING = 14
-NUDGE = 3
+# Lines of questions rated alike are drawn this far apart, so each stays visible where they run together.
+NUDGE = 6
 
-# Colours with at least 3:1 contrast on white, and a dash pattern each, so lines differ without colour.
+# Colours with at least 3:1 contrast on white, and a dash pattern and a marker shape each, so lines
+# differ without colour (WCAG 1.4.1): the key under the chart shows each line's pattern and shape.
 LINE_STYLES = [
-    ("#1d70b8", ""),
-    ("#d4351c", "8 4"),
-    ("#00703c", "2 4"),
-    ("#4c2c92", "12 4 2 4"),
-    ("#b58840", "6 6"),
-    ("#505a5f", "1 3"),
+    ("#1d70b8", "", "circle"),
+    ("#d4351c", "8 4", "square"),
+    ("#00703c", "2 4", "triangle"),
+    ("#4c2c92", "12 4 2 4", "diamond"),
+    ("#b58840", "6 6", "circle"),
+    ("#505a5f", "1 3", "square"),
 ]
 
 
@@ -47,6 +49,9 @@ class Line:
     points: list[Point]
     # Where the line's label goes: after its last point, stacked apart from labels ending at the same place.
     label_at: Point | None
+    # The question's own words, for the key under the chart.
+    question: str = ""
+    marker: str = "circle"
 
     @property
     def path(self) -> str:
@@ -93,7 +98,7 @@ def trend_chart(trend: SetTrend) -> Chart:
     lines = []
     labels_ending_at: dict[tuple[int, RatingLevel], int] = {}
     for number, row in enumerate(trend.rows, start=1):
-        colour, dashes = LINE_STYLES[(number - 1) % len(LINE_STYLES)]
+        colour, dashes, marker = LINE_STYLES[(number - 1) % len(LINE_STYLES)]
         # Lines a few pixels apart, so that two questions rated alike both show.
         nudge = (number - (len(trend.rows) + 1) / 2) * NUDGE
         rated = [(index, rating) for index, rating in enumerate(row.ratings) if rating is not None]
@@ -104,5 +109,5 @@ def trend_chart(trend: SetTrend) -> Chart:
             stacked = labels_ending_at.get(end, 0)
             labels_ending_at[end] = stacked + 1
             label_at = Point(_x(end[0], count) + 10, _y(end[1]) + 5 + LABEL_SPACING * stacked)
-        lines.append(Line(f"Q{number}", colour, dashes, points, label_at))
+        lines.append(Line(f"Q{number}", colour, dashes, points, label_at, row.text, marker))
     return Chart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM, levels, rounds, lines)

@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, Optional, StopValidation, 
 
 from app.self_assessment.models import ActionStatus, RatingLevel
 from app.self_assessment.rounds import INVITABLE_ROLES, MAX_ACTION, MAX_EVIDENCE, MAX_NEXT_STEP, MAX_NOTES, MAX_OWNER
-from app.web.form_fields import DayMonthYearField, strip_whitespace
+from app.web.form_fields import DayMonthYearField, example_date, strip_whitespace
 
 RATING_CHOICES = [SelectChoice(level.value, level.label) for level in RatingLevel]
 
@@ -75,11 +75,18 @@ class OpenRoundForm(FlaskForm):
     )
     closes_on = DayMonthYearField(
         "Closing date",
-        description="Answers can be saved and submitted until the end of this day. For example, 27 3 2026",
-        validators=[InputRequired(message="Enter the closing date, for example 27 3 2026")],
+        # The example is three weeks from today (set in __init__): a closing date is in the future.
+        description="Answers can be saved and submitted until the end of this day.",
+        validators=[InputRequired(message="Enter the closing date")],
     )
     request_key = HiddenField()
     submit = SubmitField("Open the round", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.closes_on.description = (
+            f"Answers can be saved and submitted until the end of this day. For example, {example_date(21)}"
+        )
 
     def validate_closes_on(self, field):
         if field.data and field.data < date.today():
@@ -176,8 +183,8 @@ class ActionForm(FlaskForm):
     )
     due_on = DayMonthYearField(
         "Due date",
-        description="For example, 27 3 2026",
-        validators=[InputRequired(message="Enter the due date, for example 27 3 2026")],
+        description="",  # set in __init__: an example a term from today
+        validators=[InputRequired(message="Enter the due date")],
     )
     status = RadioField(
         "Status",
@@ -189,6 +196,10 @@ class ActionForm(FlaskForm):
     )
     request_key = HiddenField()
     submit = SubmitField("Add the action", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.due_on.description = f"For example, {example_date(90)}"
 
     def validate_due_on(self, field):
         if field.data and field.data < date.today():

@@ -38,15 +38,21 @@ def list_rounds():
     school_rounds = rounds.rounds_at(school)
     mine = rounds.responses_of(current_user, [round_.id for round_ in school_rounds])
     visible = [r for r in school_rounds if reads_positions or r.id in mine or r.lead_id == current_user.id]
+    today = date.today()
+    # Rounds the person is asked to answer that are open and not yet answered: answering is their next step.
+    to_answer = [
+        r for r in visible if r.id in mine and mine[r.id].status is not ResponseStatus.SUBMITTED and r.is_open(today)
+    ]
     return render_template(
         "assess/list_rounds.html",
         school=school,
         rounds=visible,
+        to_answer=to_answer,
         mine=mine,
         may_open=bool(rounds.sets_person_may_open(catalogue(), context.roles, context.offices)),
         reads_positions=reads_positions,
         modules=reflections.modules_with_key_questions(catalogue()),
-        today=date.today(),
+        today=today,
         Status=ResponseStatus,
     )
 
