@@ -26,6 +26,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     trust_proxies(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # WeasyPrint logs each step of every PDF at INFO ("Step 2 - Fetching and parsing CSS"): noise.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     app.jinja_loader = ChoiceLoader(
         [
