@@ -10,7 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from app.config import load_config
-from app.content.loader import load_catalogue
+from app.content.loader import load_catalogue_kept
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.proxies import trust_proxies
 from app.web.routing import DatabaseIntegerConverter
@@ -45,7 +45,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     WTFormsHelpers(app)
 
     # The content is checked before anything else: a broken file stops start-up, naming the problem.
-    app.extensions["catalogue"] = load_catalogue(Path(app.config["CONTENT_ROOT"]))
+    # Once checked, it is kept in the instance folder until a content file (or the loader) changes.
+    app.extensions["catalogue"] = load_catalogue_kept(Path(app.config["CONTENT_ROOT"]), Path(app.instance_path))
 
     db.init_app(app)
     # Batch mode lets later migrations alter tables on SQLite, which has little ALTER TABLE.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -412,3 +413,47 @@ def _with_change_notes(modules: dict[str, Module], changes: tuple[ChangeNote, ..
 def load_catalogue(root: Path) -> Catalogue:
     """Read modules/ and quizzes/ under `root`; raise ContentError listing every problem."""
     return _Loader(Path(root)).load()
+
+
+def _content_fingerprint(root: Path) -> str:
+    """A hash of every content file and of the code that turns them into a catalogue: any change to
+    either gives a new fingerprint."""
+    digest = hashlib.sha256()
+    code = Path(__file__).resolve().parent
+    files = sorted((root / "modules").rglob("*")) + sorted((root / "quizzes").rglob("*")) + sorted(code.glob("*.py"))
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(path.anchor)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_catalogue_kept(root: Path, keep_in: Path) -> Catalogue:
+    """The catalogue, kept after a successful load under `keep_in` (the app's instance folder), so that
+    the next start (every flask command, every worker) skips parsing about fifty files when nothing has
+    changed: about a second saved. Only a catalogue that passed every check is kept, so a broken file
+    still stops start-up. The kept file is the app's own, in the folder that also holds its database.
+    """
+    import pickle
+
+    root = Path(root)
+    fingerprint = _content_fingerprint(root)
+    kept = Path(keep_in) / f"catalogue-{fingerprint[:32]}.pickle"
+    if kept.is_file():
+        try:
+            with kept.open("rb") as handle:
+                return pickle.load(handle)  # noqa: S301 (written by this function, in the app's own folder)
+        except Exception:  # a partial or outdated file: load afresh and write it again
+            kept.unlink(missing_ok=True)
+    catalogue = load_catalogue(root)
+    try:
+        Path(keep_in).mkdir(parents=True, exist_ok=True)
+        for old in Path(keep_in).glob("catalogue-*.pickle"):
+            old.unlink(missing_ok=True)
+        partial = kept.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            pickle.dump(catalogue, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(kept)  # atomic: a process starting meanwhile reads the old file or none
+    except OSError:
+        pass  # a read-only folder: start-up just parses the files each time
+    return catalogue

@@ -23,14 +23,17 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
 from flask import current_app
-from joserfc.errors import JoseError
 
 from app.people.models import SignInProvider
+
+if TYPE_CHECKING:
+    from authlib.integrations.flask_client import OAuth
+
+# Authlib, joserfc and requests are imported where a provider sign-in needs them, not at start-up:
+# together they were a few tenths of a second of every flask command's start.
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ def configured_providers() -> list[SignInProvider]:
 
 def _client(provider: SignInProvider):
     """The app's Authlib client for the provider, registered once per app on first use."""
+    from authlib.integrations.flask_client import OAuth
+
     registry: OAuth | None = current_app.extensions.get(_REGISTRY)
     if registry is None:
         registry = OAuth(current_app)
@@ -110,6 +115,8 @@ def _client(provider: SignInProvider):
 def authorization_redirect(provider: SignInProvider, redirect_uri: str):
     """The response that sends the person to the provider to sign in (the state, nonce and PKCE
     verifier are kept in the session). Raises ProviderSignInFailed if the provider cannot be reached."""
+    import requests
+
     try:
         return _client(provider).authorize_redirect(redirect_uri)
     except (requests.RequestException, ValueError, KeyError, RuntimeError) as error:
@@ -123,6 +130,10 @@ def finish(provider: SignInProvider) -> ProviderAccount:
     handed out here (forged, or used already), a code refused (replayed, issued to another client, or
     with the wrong PKCE verifier), or an ID token that fails a check.
     """
+    import requests
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+
     client = _client(provider)
     try:
         metadata = client.load_server_metadata()
