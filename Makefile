@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app:create_app
 
-.PHONY: setup run oidc-demo test lint bench clean
+.PHONY: setup run oidc-demo test lint bench clean system-packages screenshots
 
 setup: $(VENV)/.installed node_modules/.installed app/static/app.css
 
@@ -22,10 +22,9 @@ node_modules/.installed: package.json package-lock.json
 app/static/app.css: node_modules/.installed $(wildcard app/assets/*)
 	npm run --silent build
 
+# The demo password is printed last, after the server's address (scripts/run-demo.sh).
 run: setup
-	$(BIN)/flask db upgrade
-	$(BIN)/flask demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@scripts/run-demo.sh
 
 # The demo with "Sign in with Microsoft" and "Sign in with Google" working, and no real provider: the
 # test OpenID provider (tests/people/oidc/provider.mjs, with Oakfield's people as its accounts in
@@ -52,7 +51,7 @@ lint: setup
 # TEST_DATABASE_URL names a PostgreSQL database, every database test again on PostgreSQL (each
 # process uses its own database on that server, named after it).
 TEST_WORKERS ?= 2
-test: setup lint
+test: setup system-packages lint
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser"
 	$(BIN)/pytest -m browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -61,6 +60,11 @@ test: setup lint
 	else \
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was skipped (SQLite only)."; \
 	fi
+
+# Chromium and Pango: installed when missing and possible (root, or sudo without a password), otherwise
+# one line saying what to install.
+system-packages:
+	@scripts/system-packages.sh
 
 # The load benchmark (docs/performance.md): rebuilds the PostgreSQL database `bench` with generated
 # data, serves it with gunicorn on 127.0.0.1 and drives it with wrk (installed from Debian if missing).

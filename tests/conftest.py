@@ -510,3 +510,11 @@ def two_schools(app, on_postgresql) -> dict[str, SeededSchool]:
         _empty_tables(on_postgresql)
         db.session.remove()
     limiter.reset()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """`pytest -m browser` with every browser test skipped (no Chromium: each module says so) or left
+    out (the PostgreSQL pass) has run nothing and failed nothing: that is not a failed run, though
+    pytest calls it "no tests collected" (exit 5)."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and session.config.getoption("markexpr") == "browser":
+        session.exitstatus = pytest.ExitCode.OK
