@@ -66,6 +66,11 @@ test: setup system-packages lint
 system-packages:
 	@scripts/system-packages.sh
 
+# Screenshots at 390 px and 1280 px of home, training, the staff dashboard and the board report, from
+# the demo data in Chromium, into screenshots/ (git-ignored).
+screenshots: setup system-packages
+	$(BIN)/python scripts/screenshots.py
+
 # The load benchmark (docs/performance.md): rebuilds the PostgreSQL database `bench` with generated
 # data, serves it with gunicorn on 127.0.0.1 and drives it with wrk (installed from Debian if missing).
 # 6 to 8 minutes; flags go in BENCH_ARGS, for example `make bench BENCH_ARGS="--schools 20 --runs 1"`.
