@@ -72,3 +72,25 @@ def test_a_module_begun_is_the_next_step_unless_something_is_more_urgent(app):
     assert step.module.id == "ta-group-work" and step.started and step.pages_read == 2
     assert step.status is TrainingStatus.OVERDUE
     assert len(own.overdue) == 5
+
+
+def test_the_weekly_digest_lists_self_assessment_actions_past_their_date(app):
+    from app.models import OutboxMessage
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["send-reminders"]).exit_code == 0
+    digest = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "weekly_digest", OutboxMessage.to_address == "head@oakfield.example.org"
+        )
+    ).one()
+    assert "Self-assessment actions past their due date and not done (1)" in digest.body_text
+    assert "OVERDUE, was due by" in digest.body_text and "Put a termly SEND report" in digest.body_text
+    # Riverside has no late action: its digest says nothing of actions.
+    other = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "weekly_digest", OutboxMessage.to_address == "head@riverside.example.org"
+        )
+    ).one()
+    assert "Self-assessment actions" not in other.body_text
