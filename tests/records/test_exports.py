@@ -214,10 +214,11 @@ def test_the_api_filters_like_the_page(teacher):
     assert client.get("/api/v1/me/cpd?kind=module_completed").get_json()["entries"] == []
 
 
-def test_the_api_refuses_in_json(app, school, make_person):
-    admin = make_person(school, Role.SCHOOL_ADMIN)
+def test_the_api_refuses_in_json(app, make_organisation, make_person):
+    # A local authority officer keeps no CPD record of their own here.
+    officer = make_person(None, Role.LA_OFFICER, organisation=make_organisation())
     client = app.test_client()
-    sign_in(client, admin)
+    sign_in(client, officer)
     response = client.get("/api/v1/me/cpd")
     assert response.status_code == 403
     assert response.get_json() == {"error": {"status": 403, "message": "Forbidden"}}
