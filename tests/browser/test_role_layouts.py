@@ -1,0 +1,109 @@
+"""What each page looks like where it is used: the staff training dashboard at a desk and on a phone,
+and the phone's header and menu, with JavaScript and without."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.helpers import DEMO_ACCOUNTS, HEADTEACHER, sign_in, skip_without_chromium
+
+skip_without_chromium()
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+TEACHING_ASSISTANT = DEMO_ACCOUNTS["teaching_assistant"]
+# The header and menu on a phone: at most this much of the screen's height, with the menu folded.
+PHONE_HEADER_MAX = 150
+
+
+def _box(page, selector: str) -> dict:
+    return page.locator(selector).first.bounding_box()
+
+
+def test_the_dashboard_at_a_desk_keeps_names_in_view(new_page):
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, HEADTEACHER)
+    page.goto("/leaders/staff-training")
+    table = page.locator(".app-training-matrix")
+    assert table.is_visible() and not page.locator(".app-training-list").is_visible()
+    # Short headings: most of the columns fit beside the names on a 1280 px screen.
+    headings = page.locator(".app-training-matrix__module")
+    fully_shown = sum(
+        1
+        for box in (headings.nth(n).bounding_box() for n in range(headings.count()))
+        if box["x"] + box["width"] <= 1280
+    )
+    assert fully_shown >= min(9, headings.count()), f"{fully_shown} of {headings.count()} columns in view"
+    # Scrolled sideways, the names stay where they were.
+    name = page.locator("tbody .app-training-matrix__name").first
+    before = name.bounding_box()["x"]
+    table.evaluate("region => { region.scrollLeft = region.scrollWidth; }")
+    assert table.evaluate("region => region.scrollLeft") > 0 or headings.count() <= fully_shown
+    assert abs(name.bounding_box()["x"] - before) < 1
+    # The page itself never scrolls sideways.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_dashboard_on_a_phone_is_a_list_person_by_person(new_page, javascript):
+    page = new_page(viewport=PHONE, javascript=javascript)
+    sign_in(page, HEADTEACHER)
+    page.goto("/leaders/staff-training?status=needs_action")
+    assert not page.locator(".app-training-matrix").is_visible()
+    listing = page.locator(".app-training-list")
+    assert listing.is_visible()
+    first = listing.locator(".app-training-list__person").first
+    assert first.locator("h3 a").is_visible()
+    # Each module by its full title, with a labelled date.
+    text = first.inner_text()
+    assert any(word in text for word in ("Was due", "Expired", "Asked again", "expired")), text
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_every_count_leads_to_the_people_it_counts(new_page):
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, HEADTEACHER)
+    page.goto("/leaders/staff-training")
+    link = page.locator(".app-training-counts a").first
+    count = int(link.inner_text().split()[0])
+    link.click()
+    page.wait_for_load_state("load")
+    assert "status=needs_action" in page.url
+    assert page.locator("tbody .app-training-matrix__name").count() == count
+
+
+def test_the_phone_menu_folds_behind_a_button_with_javascript(new_page):
+    page = new_page(viewport=PHONE)
+    sign_in(page, TEACHING_ASSISTANT)
+    toggle = page.locator(".govuk-service-navigation__toggle")
+    assert toggle.is_visible()
+    menu = page.locator("#navigation")
+    assert not menu.is_visible()
+    bottom = _box(page, ".govuk-service-navigation")
+    assert bottom["y"] + bottom["height"] <= PHONE_HEADER_MAX, f"the header and menu end at {bottom}"
+    toggle.click()
+    assert menu.is_visible()
+    assert menu.get_by_role("link", name="Your account").is_visible()
+    assert menu.get_by_role("button", name="Sign out").is_visible()
+
+
+def test_the_phone_menu_is_a_plain_list_without_javascript(new_page):
+    page = new_page(viewport=PHONE, javascript=False)
+    sign_in(page, TEACHING_ASSISTANT)
+    assert not page.locator(".govuk-service-navigation__toggle").is_visible()
+    menu = page.locator("#navigation")
+    assert menu.is_visible()
+    for name in ("Home", "Your training", "Your account"):
+        assert menu.get_by_role("link", name=name).is_visible()
+    # The header's own account links are in the menu instead, not twice.
+    assert not page.locator(".app-header .app-header__account-link").first.is_visible()
+
+
+def test_at_a_desk_the_menu_is_open_and_the_account_links_are_in_the_header(new_page):
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, TEACHING_ASSISTANT)
+    assert not page.locator(".govuk-service-navigation__toggle").is_visible()
+    assert page.locator("#navigation").is_visible()
+    assert page.locator(".app-header").get_by_role("link", name="Your account").is_visible()
+    assert not page.locator("#navigation").get_by_role("link", name="Your account").is_visible()
