@@ -3,6 +3,8 @@ and the phone's header and menu, with JavaScript and without."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.helpers import DEMO_ACCOUNTS, HEADTEACHER, sign_in, skip_without_chromium
@@ -107,3 +109,59 @@ def test_at_a_desk_the_menu_is_open_and_the_account_links_are_in_the_header(new_
     assert page.locator("#navigation").is_visible()
     assert page.locator(".app-header").get_by_role("link", name="Your account").is_visible()
     assert not page.locator("#navigation").get_by_role("link", name="Your account").is_visible()
+
+
+def test_the_cpd_record_on_a_phone_leads_with_totals_then_entries(new_page):
+    page = new_page(viewport=PHONE)
+    sign_in(page, TEACHING_ASSISTANT)
+    page.goto("/cpd/")
+    totals = _box(page, ".app-cpd-totals")
+    first_entry = _box(page, ".govuk-summary-card[id^=entry-]")
+    months = page.locator("details.app-cpd-months")
+    assert totals["y"] < first_entry["y"] < months.bounding_box()["y"]
+    # The months are folded away until asked for.
+    assert not page.locator(".app-cpd-months .govuk-details__text").is_visible()
+    months.locator("summary").click()
+    assert page.locator(".app-cpd-months .govuk-details__text").is_visible()
+    # The first entry is within the first two screens, not after a year of empty months.
+    assert first_entry["y"] < 2 * PHONE["height"], first_entry
+
+
+def _answer_first_option(page) -> None:
+    main = page.locator("main")
+    if main.locator("input[type=radio]").count():
+        main.locator("input[type=radio]").first.check()
+    elif main.locator("input[type=checkbox]").count():
+        main.locator("input[type=checkbox]").first.check()
+    else:
+        for number, select in enumerate(main.locator("select").all(), start=1):
+            options = select.locator("option").all()
+            select.select_option(index=min(number, len(options) - 1))
+    with page.expect_navigation(wait_until="load"):
+        main.locator("button", has_text=re.compile("^Save and")).first.click()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_quiz_review_on_a_phone_shows_wrong_answers_first(new_page, javascript):
+    page = new_page(viewport=PHONE, javascript=javascript)
+    sign_in(page, DEMO_ACCOUNTS["senco" if javascript else "headteacher"])
+    page.goto("/quiz/send-essentials")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main button", has_text=re.compile("^(Start the quiz|Continue your attempt)$")).click()
+    for _ in range(25):
+        if "/check" in page.url:
+            break
+        _answer_first_option(page)
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main button", has_text="Submit answers").click()
+    wrong = page.locator(".app-review-item")
+    right = page.locator("details.app-review-right")
+    assert wrong.count() + right.count() > 0
+    if wrong.count() and right.count():
+        assert wrong.last.bounding_box()["y"] < right.first.bounding_box()["y"]
+    # The right answers are folded: only their questions show until opened.
+    for number in range(right.count()):
+        assert not right.nth(number).locator(".govuk-summary-list").first.is_visible()
+    if right.count():
+        right.first.locator("summary").click()
+        assert right.first.locator(".govuk-summary-list").first.is_visible()
