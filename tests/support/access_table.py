@@ -132,6 +132,7 @@ ACCESS: dict[str, Access] = {
     "learn.your_training": Access(LEARNERS),
     "learn.list_modules": Access(LEARNERS),
     "learn.glossary": Access(LEARNERS),
+    "learn.search": Access(LEARNERS),
     "learn.show_module": Access(LEARNERS, content_args=("module_id",)),
     "learn.show_page": Access(LEARNERS, content_args=("module_id", "slug")),
     "learn.finish_module": Access(LEARNERS, content_args=("module_id",)),

@@ -8,6 +8,7 @@ from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
 from app.learning import module_progress
+from app.learning import search as content_search
 from app.models import Role
 from app.permissions import Permission, current_context, requires
 from app.platform import email
@@ -120,6 +121,22 @@ def finish_module(module_id: str):
 @requires(Permission.TAKE_TRAINING)
 def glossary():
     return render_template("learn/glossary.html", terms=catalogue().glossary, section_label=catalogue().section_label)
+
+
+@bp.route("/search")
+@requires(Permission.TAKE_TRAINING)
+def search():
+    """One search box over the module pages, the glossary and the key questions (a GET form)."""
+    query = (request.args.get("q") or "").strip()[: content_search.MAX_QUERY_LENGTH]
+    results = content_search.search(catalogue(), query) if query else []
+    # Searching may have built the index (the first search after new content): keep it.
+    db.session.commit()
+    return render_template("learn/search.html", query=query, results=results, Kind=content_search.Kind)
+
+
+@bp.app_template_filter("glossary_anchor")
+def glossary_anchor(term: str) -> str:
+    return content_search.glossary_anchor(term)
 
 
 @bp.route("/emails")
