@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import DEMO_ACCOUNTS, HEADTEACHER, sign_in, skip_without_chromium
+from tests.browser.helpers import DEMO_ACCOUNTS, HEADTEACHER, axe_problem, sign_in, skip_without_chromium
 
 skip_without_chromium()
 pytestmark = pytest.mark.browser
@@ -61,6 +61,9 @@ def test_the_dashboard_on_a_phone_is_a_list_person_by_person(new_page, javascrip
     text = first.inner_text()
     assert any(word in text for word in ("Was due", "Expired", "Asked again", "expired")), text
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    if javascript:  # axe needs JavaScript; the sweep sees the desk's table, this the phone's list
+        problem = axe_problem(page, HEADTEACHER, "staff-training-phone")
+        assert problem is None, problem
 
 
 def test_every_count_leads_to_the_people_it_counts(new_page):
@@ -125,6 +128,8 @@ def test_the_cpd_record_on_a_phone_leads_with_totals_then_entries(new_page):
     assert page.locator(".app-cpd-months .govuk-details__text").is_visible()
     # The first entry is within the first two screens, not after a year of empty months.
     assert first_entry["y"] < 2 * PHONE["height"], first_entry
+    problem = axe_problem(page, TEACHING_ASSISTANT, "cpd-record-phone")
+    assert problem is None, problem
 
 
 def _answer_first_option(page) -> None:
@@ -165,3 +170,6 @@ def test_the_quiz_review_on_a_phone_shows_wrong_answers_first(new_page, javascri
     if right.count():
         right.first.locator("summary").click()
         assert right.first.locator(".govuk-summary-list").first.is_visible()
+    if javascript:
+        problem = axe_problem(page, "senco", "quiz-review-phone")
+        assert problem is None, problem
