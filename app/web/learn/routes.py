@@ -1,16 +1,17 @@
 """Your training, the catalogue, the module reader and the glossary."""
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
+from app.learning import calendar_feed as feeds
 from app.learning import module_progress
 from app.learning import search as content_search
 from app.models import Role
-from app.permissions import Permission, current_context, requires
+from app.permissions import Permission, current_context, public, requires
 from app.platform import email
 from app.web.learn import bp
 
@@ -132,6 +133,20 @@ def search():
     # Searching may have built the index (the first search after new content): keep it.
     db.session.commit()
     return render_template("learn/search.html", query=query, results=results, Kind=content_search.Kind)
+
+
+@bp.route("/calendar/<secret>.ics")
+@public
+def calendar_feed(secret: str):
+    """A person's due dates for their calendar app: the secret in the address is the key (no session)."""
+    person = feeds.person_for_secret(secret)
+    if person is None:
+        abort(404)
+    return Response(
+        feeds.feed(catalogue(), person),
+        mimetype="text/calendar",
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": 'inline; filename="send-ready.ics"'},
+    )
 
 
 @bp.app_template_filter("glossary_anchor")

@@ -1,4 +1,5 @@
-"""Search over the training content: a full-text index of module pages, the glossary and key questions
+"""Search over the training content (a full-text index of module pages, the glossary and key
+questions), and the hash of the secret in each person's training calendar address
 
 SQLite's FTS5 and PostgreSQL's full-text search hold the same rows; app/learning/search.py fills them
 from the content catalogue and reads them. The index is derived data (rebuilt whenever the content
@@ -11,6 +12,7 @@ Create Date: 2026-12-05 06:30:00
 
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -49,7 +51,14 @@ def upgrade():
     # The catalogue the index was built from (a fingerprint of its text): one row.
     op.execute("CREATE TABLE content_search_state (id integer PRIMARY KEY, fingerprint text NOT NULL)")
 
+    with op.batch_alter_table("user_account") as table:
+        table.add_column(sa.Column("calendar_feed_hash", sa.String(length=64), nullable=True))
+        table.create_unique_constraint("uq_user_account_calendar_feed_hash", ["calendar_feed_hash"])
+
 
 def downgrade():
+    with op.batch_alter_table("user_account") as table:
+        table.drop_constraint("uq_user_account_calendar_feed_hash", type_="unique")
+        table.drop_column("calendar_feed_hash")
     op.execute("DROP TABLE content_search_state")
     op.execute("DROP TABLE content_search")
