@@ -111,14 +111,26 @@ def fingerprint(rows: list[IndexRow]) -> str:
     return digest.hexdigest()
 
 
+# The rows and fingerprint of the catalogue last asked about: working them out takes ~60 ms, and the
+# catalogue is loaded once per process, so each process does it once. (A benign race at worst does it twice.)
+_worked_out: tuple[Catalogue, list[IndexRow], str] | None = None
+
+
+def _rows_and_fingerprint(catalogue: Catalogue) -> tuple[list[IndexRow], str]:
+    global _worked_out
+    if _worked_out is None or _worked_out[0] is not catalogue:
+        rows = index_rows(catalogue)
+        _worked_out = (catalogue, rows, fingerprint(rows))
+    return _worked_out[1], _worked_out[2]
+
+
 def ensure_index(catalogue: Catalogue) -> bool:
     """Build the index if it was built from other content (or never). True if it was built now.
 
     Claiming the rebuild is one UPDATE of the state row: on PostgreSQL, a second process doing the same
     waits on that row until the first commits, then finds the fingerprint current and does nothing.
     """
-    rows = index_rows(catalogue)
-    wanted = fingerprint(rows)
+    rows, wanted = _rows_and_fingerprint(catalogue)
     current = db.session.execute(text("SELECT fingerprint FROM content_search_state WHERE id = 1")).scalar()
     if current == wanted:
         return False

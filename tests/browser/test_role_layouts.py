@@ -162,6 +162,9 @@ def test_the_quiz_review_on_a_phone_shows_wrong_answers_first(new_page, javascri
     wrong = page.locator(".app-review-item")
     right = page.locator("details.app-review-right")
     assert wrong.count() + right.count() > 0
+    # No right answer sits among those shown in full: each is folded behind its question.
+    assert page.locator(".app-review-item .govuk-tag--green").count() == 0
+    assert not any(tag.is_visible() for tag in page.locator("main .govuk-tag--green").all())
     if wrong.count() and right.count():
         assert wrong.last.bounding_box()["y"] < right.first.bounding_box()["y"]
     # The right answers are folded: only their questions show until opened.
