@@ -169,6 +169,7 @@ def register_commands(app: Flask) -> None:
         from app.learning.search import ensure_index
 
         built = ensure_index(app.extensions["catalogue"])
+        db.session.commit()
         click.echo("The search index was built from the content." if built else "The search index is up to date.")
 
     @app.cli.command("demo")

@@ -125,23 +125,22 @@ def _rows_and_fingerprint(catalogue: Catalogue) -> tuple[list[IndexRow], str]:
 
 
 def ensure_index(catalogue: Catalogue) -> bool:
-    """Build the index if it was built from other content (or never). True if it was built now.
+    """Build the index if it was built from other content (or never). True if it was built now; the
+    caller commits (a search page in its request, `flask search-index` when it is done).
 
-    Claiming the rebuild is one UPDATE of the state row: on PostgreSQL, a second process doing the same
-    waits on that row until the first commits, then finds the fingerprint current and does nothing.
+    Claiming the rebuild is one UPDATE of the state row (made by the migration): on PostgreSQL, a second
+    process doing the same waits on that row until the first commits, then finds the fingerprint
+    current, changes nothing, and reads the index the first built.
     """
     rows, wanted = _rows_and_fingerprint(catalogue)
     current = db.session.execute(text("SELECT fingerprint FROM content_search_state WHERE id = 1")).scalar()
     if current == wanted:
         return False
-    if current is None:
-        db.session.execute(text("INSERT INTO content_search_state (id, fingerprint) VALUES (1, '')"))
     claimed = db.session.execute(
         text("UPDATE content_search_state SET fingerprint = :wanted WHERE id = 1 AND fingerprint <> :wanted"),
         {"wanted": wanted},
     ).rowcount
     if not claimed:
-        db.session.rollback()
         return False
     db.session.execute(text("DELETE FROM content_search"))
     db.session.execute(
@@ -151,7 +150,6 @@ def ensure_index(catalogue: Catalogue) -> bool:
         ),
         [_as_dict(row) for row in rows],
     )
-    db.session.commit()
     return True
 
 

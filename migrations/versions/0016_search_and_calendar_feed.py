@@ -50,6 +50,8 @@ def upgrade():
         )
     # The catalogue the index was built from (a fingerprint of its text): one row.
     op.execute("CREATE TABLE content_search_state (id integer PRIMARY KEY, fingerprint text NOT NULL)")
+    # Empty: the first search, or `flask search-index`, builds the index.
+    op.execute("INSERT INTO content_search_state (id, fingerprint) VALUES (1, '')")
 
     with op.batch_alter_table("user_account") as table:
         table.add_column(sa.Column("calendar_feed_hash", sa.String(length=64), nullable=True))

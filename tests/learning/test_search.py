@@ -111,3 +111,15 @@ def test_the_search_is_in_the_menu_and_marked_as_the_current_page(learner):
     page = learner.get("/training/search").get_data(as_text=True)
     assert page.count('aria-current="page"') == 1
     assert 'href="/training/search" aria-current="page">Search</a>' in page
+
+
+def test_the_command_builds_the_index_when_the_content_changed(app):
+    db.session.execute(text("UPDATE content_search_state SET fingerprint = 'older content'"))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "was built" in runner.invoke(args=["search-index"]).output
+    assert "up to date" in runner.invoke(args=["search-index"]).output
+    db.session.remove()
+    assert db.session.execute(text("SELECT count(*) FROM content_search")).scalar() == len(
+        content_search.index_rows(catalogue())
+    )

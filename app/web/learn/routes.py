@@ -130,7 +130,7 @@ def search():
     """One search box over the module pages, the glossary and the key questions (a GET form)."""
     query = (request.args.get("q") or "").strip()[: content_search.MAX_QUERY_LENGTH]
     results = content_search.search(catalogue(), query) if query else []
-    # Searching may have built the index (the first search after new content): keep it.
+    # The first search after new content builds the index: keep it for the searches after.
     db.session.commit()
     return render_template("learn/search.html", query=query, results=results, Kind=content_search.Kind)
 
