@@ -132,10 +132,19 @@ def test_the_cpd_record_on_a_phone_leads_with_totals_then_entries(new_page):
     assert problem is None, problem
 
 
-def _answer_first_option(page) -> None:
+def _answer(page, questions: dict, plan: list[bool]) -> None:
+    """Answer the question shown: rightly or wrongly as `plan` says for the next choice question (by the
+    keyed answer in the catalogue), so the review has both; any other question takes its first option."""
     main = page.locator("main")
-    if main.locator("input[type=radio]").count():
-        main.locator("input[type=radio]").first.check()
+    question = questions.get(main.locator("h1").first.inner_text().strip())
+    radios = main.locator("input[type=radio]")
+    if plan and question is not None and question.type in {"single_choice", "true_false"}:
+        keyed = question.answer if question.type == "single_choice" else ("true" if question.answer else "false")
+        values = [radio.get_attribute("value") for radio in radios.all()]
+        pick = keyed if plan.pop(0) else next(value for value in values if value != keyed)
+        main.locator(f"input[type=radio][value='{pick}']").check()
+    elif radios.count():
+        radios.first.check()
     elif main.locator("input[type=checkbox]").count():
         main.locator("input[type=checkbox]").first.check()
     else:
@@ -147,7 +156,9 @@ def _answer_first_option(page) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_the_quiz_review_on_a_phone_shows_wrong_answers_first(new_page, javascript):
+def test_the_quiz_review_on_a_phone_shows_wrong_answers_first(new_page, live_site, javascript):
+    questions = {q.prompt: q for q in live_site.app.extensions["catalogue"].quizzes["send-essentials"].questions}
+    plan = [True, False]  # one right answer, then one wrong; the rest as they fall
     page = new_page(viewport=PHONE, javascript=javascript)
     sign_in(page, DEMO_ACCOUNTS["senco" if javascript else "headteacher"])
     page.goto("/quiz/send-essentials")
@@ -156,23 +167,22 @@ def test_the_quiz_review_on_a_phone_shows_wrong_answers_first(new_page, javascri
     for _ in range(25):
         if "/check" in page.url:
             break
-        _answer_first_option(page)
+        _answer(page, questions, plan)
     with page.expect_navigation(wait_until="load"):
         page.locator("main button", has_text="Submit answers").click()
     wrong = page.locator(".app-review-item")
     right = page.locator("details.app-review-right")
-    assert wrong.count() + right.count() > 0
+    assert not plan, "the draw had fewer than two choice questions"
+    assert wrong.count() >= 1 and right.count() >= 1
     # No right answer sits among those shown in full: each is folded behind its question.
     assert page.locator(".app-review-item .govuk-tag--green").count() == 0
     assert not any(tag.is_visible() for tag in page.locator("main .govuk-tag--green").all())
-    if wrong.count() and right.count():
-        assert wrong.last.bounding_box()["y"] < right.first.bounding_box()["y"]
+    assert wrong.last.bounding_box()["y"] < right.first.bounding_box()["y"]
     # The right answers are folded: only their questions show until opened.
     for number in range(right.count()):
         assert not right.nth(number).locator(".govuk-summary-list").first.is_visible()
-    if right.count():
-        right.first.locator("summary").click()
-        assert right.first.locator(".govuk-summary-list").first.is_visible()
+    right.first.locator("summary").click()
+    assert right.first.locator(".govuk-summary-list").first.is_visible()
     if javascript:
         problem = axe_problem(page, "senco", "quiz-review-phone")
         assert problem is None, problem
