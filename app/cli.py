@@ -163,6 +163,15 @@ def register_commands(app: Flask) -> None:
             f"Reminders queued: {run.reminders}; weekly digests: {run.digests}; already sent, skipped: {run.skipped}."
         )
 
+    @app.cli.command("search-index")
+    def search_index_command():
+        """Build the search index from the training content, if the content changed. Run after `flask db upgrade`."""
+        from app.learning.search import ensure_index
+
+        built = ensure_index(app.extensions["catalogue"])
+        db.session.commit()
+        click.echo("The search index was built from the content." if built else "The search index is up to date.")
+
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="Give every demo account a new password and print it.")
     def demo(reset_passwords: bool):

@@ -221,6 +221,7 @@ class _Loader:
             modules[data["id"]] = Module(
                 id=data["id"],
                 title=data["title"],
+                short_title=data["short_title"],
                 summary=data["summary"],
                 audience=tuple(data["audience"]),
                 minutes=data["minutes"],

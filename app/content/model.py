@@ -69,6 +69,8 @@ class Page:
 class Module:
     id: str
     title: str
+    # A column heading where many modules sit side by side (the staff dashboard); the title says it in full.
+    short_title: str
     summary: str
     audience: tuple[str, ...]
     minutes: int

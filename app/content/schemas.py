@@ -87,6 +87,8 @@ class PageSchema(StrictSchema):
 class ModuleSchema(StrictSchema):
     id = fields.String(required=True, validate=SLUG)
     title = fields.String(required=True, validate=TEXT)
+    # The staff dashboard's column heading: short enough that a dozen columns fit beside the names.
+    short_title = fields.String(required=True, validate=[TEXT, validate.Length(max=20)])
     summary = fields.String(required=True, validate=TEXT)
     audience = fields.List(fields.String(validate=ROLE), required=True, validate=validate.Length(min=1))
     minutes = fields.Integer(required=True, validate=validate.Range(min=5, max=600))

@@ -115,6 +115,26 @@ class Cell:
     status: TrainingStatus
     date: date
     assigned: bool
+    # When the person completed the module, if they have; `date` is then the renewal date (if any).
+    completed_on: date | None = None
+
+    @property
+    def date_label(self) -> str:
+        """The date, saying what it is: a bare date beside "Completed" was read as the completion date
+        when it was the renewal date."""
+        when = _day(self.date)
+        if self.status is TrainingStatus.OLDER_VERSION:
+            return f"asked again {when}"
+        if self.completed_on is not None:
+            done = f"completed {_day(self.completed_on)}"
+            if self.date == self.completed_on:
+                return done
+            return f"{done}, {'expired' if self.status is TrainingStatus.EXPIRED else 'renew by'} {when}"
+        return f"{'was due' if self.status is TrainingStatus.OVERDUE else 'due'} {when}"
+
+
+def _day(day: date) -> str:
+    return day.strftime("%-d %b %Y")
 
 
 @dataclass
@@ -135,6 +155,42 @@ class PersonRow:
         return sum(cell.status is status for cell in self.cells.values())
 
 
+@dataclass(frozen=True)
+class ColumnGroup:
+    title: str
+    module_ids: tuple[str, ...]
+
+
+SHARED_GROUP = "Required of several roles"
+OTHER_GROUP = "Optional or assigned"
+
+
+def column_groups(catalogue: Catalogue, requirements: dict[str, list], columns: set[str]) -> tuple[ColumnGroup, ...]:
+    """The dashboard's columns grouped by pathway, so that a leader reads a role's modules together.
+
+    A module that the school requires of more than one role comes first, under one heading, rather than
+    repeated under each pathway; then each pathway's own modules, in the order of the roles; then the
+    modules no role requires that someone has been assigned. Within a group, the catalogue's order."""
+    order = {module_id: index for index, module_id in enumerate(catalogue.modules)}
+    required_of: dict[str, list[str]] = defaultdict(list)
+    for role in Role:
+        for requirement in requirements.get(role.value, []):
+            if requirement.module_id in columns and role.value not in required_of[requirement.module_id]:
+                required_of[requirement.module_id].append(role.value)
+    shared = [m for m in columns if len(required_of.get(m, [])) > 1]
+    groups = [ColumnGroup(SHARED_GROUP, tuple(sorted(shared, key=order.__getitem__)))] if shared else []
+    for role in Role:
+        own = [m for m in columns if required_of.get(m) == [role.value]]
+        if own:
+            pathway = catalogue.pathways.get(role.value)
+            title = pathway.title if pathway else role.label
+            groups.append(ColumnGroup(title, tuple(sorted(own, key=order.__getitem__))))
+    others = [m for m in columns if not required_of.get(m)]
+    if others:
+        groups.append(ColumnGroup(OTHER_GROUP, tuple(sorted(others, key=lambda m: order.get(m, len(order))))))
+    return tuple(groups)
+
+
 @dataclass
 class Dashboard:
     module_ids: list[str]
@@ -143,9 +199,27 @@ class Dashboard:
     # When each person started each of their roles, and their progress by module: for the statutory checks.
     role_started: dict[int, dict[Role, date]] = field(default_factory=dict)
     progress: dict[int, dict[str, ProgressFacts]] = field(default_factory=dict)
+    # The columns under their pathway headings, in order; `module_ids` is these, flattened.
+    groups: tuple[ColumnGroup, ...] = ()
+
+    def groups_shown(self) -> list[ColumnGroup]:
+        """The groups cut down to the columns shown (after a filter), leaving out any left empty."""
+        shown = set(self.module_ids)
+        cut = [ColumnGroup(g.title, tuple(m for m in g.module_ids if m in shown)) for g in self.groups]
+        return [group for group in cut if group.module_ids]
 
     def status_counts(self) -> Counter:
         return Counter(cell.status for row in self.rows for cell in row.cells.values())
+
+    def people_counts(self) -> dict[str, int]:
+        """How many people have at least one module in each status, and how many need action: the
+        figures a leader follows to the people (the dashboard filtered by that status)."""
+        counts: Counter = Counter()
+        for row in self.rows:
+            statuses = {cell.status for cell in row.cells.values()}
+            counts.update(status.value for status in statuses)
+            counts[NEEDS_ACTION] += any(status.needs_action for status in statuses)
+        return dict(counts)
 
     def role_summary(self) -> list[dict]:
         """Per role: people, requirements, completed, overdue or needing action."""
@@ -193,7 +267,6 @@ def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | 
         ).where(ModuleProgress.user_id.in_(_members_of(school_ids)))
         for user_id, module_id, completed_at, started in db.session.execute(query):
             progress[user_id][module_id] = ProgressFacts(completed_at, bool(started))
-    order = {module_id: index for index, module_id in enumerate(catalogue.modules)}
     role_order = {role: index for index, role in enumerate(Role)}
     dashboards = {}
     for school_id in school_ids:
@@ -213,13 +286,19 @@ def build_dashboards(catalogue: Catalogue, school_ids: list[int], today: date | 
             for module_id, requirement in mine.items():
                 if module_id not in catalogue.modules:
                     continue
-                status, when = status_for(requirement, theirs.get(module_id), today)
-                row.cells[module_id] = Cell(status, when, requirement.assigned)
+                facts = theirs.get(module_id)
+                status, when = status_for(requirement, facts, today)
+                completed_on = facts.completed_at.date() if facts is not None and facts.completed_at else None
+                row.cells[module_id] = Cell(status, when, requirement.assigned, completed_on)
                 columns.add(module_id)
             rows.append(row)
-        module_ids = sorted(columns, key=lambda module_id: order.get(module_id, len(order)))
-        dashboards[school_id] = Dashboard(module_ids, rows, today, role_started, school_progress)
+        groups = column_groups(catalogue, requirements[school_id], columns)
+        module_ids = [module_id for group in groups for module_id in group.module_ids]
+        dashboards[school_id] = Dashboard(module_ids, rows, today, role_started, school_progress, groups)
     return dashboards
+
+
+NEEDS_ACTION = "needs_action"
 
 
 @dataclass(frozen=True)
@@ -236,7 +315,7 @@ class DashboardFilter:
         sort = args.get("sort", "name")
         return cls(
             role=role if role in {r.value for r in Role} else "",
-            status=status if status in {s.value for s in TrainingStatus} else "",
+            status=status if status in {s.value for s in TrainingStatus} | {NEEDS_ACTION} else "",
             search=(args.get("search") or "").strip()[:100],
             sort=sort if sort in {"name", "-name", "attention"} else "name",
         )
@@ -250,7 +329,9 @@ def apply_filter(dashboard: Dashboard, chosen: DashboardFilter) -> Dashboard:
     rows = dashboard.rows
     if chosen.role:
         rows = [row for row in rows if Role(chosen.role) in row.roles]
-    if chosen.status:
+    if chosen.status == NEEDS_ACTION:
+        rows = [row for row in rows if any(cell.status.needs_action for cell in row.cells.values())]
+    elif chosen.status:
         rows = [row for row in rows if any(cell.status.value == chosen.status for cell in row.cells.values())]
     if chosen.search:
         needle = chosen.search.lower()
@@ -260,7 +341,7 @@ def apply_filter(dashboard: Dashboard, chosen: DashboardFilter) -> Dashboard:
     elif chosen.sort == "attention":
         rows = sorted(rows, key=lambda row: (-sum(c.status.needs_action for c in row.cells.values()), row.user.name))
     columns = [m for m in dashboard.module_ids if any(m in row.cells for row in rows)]
-    return Dashboard(columns, rows, dashboard.today, dashboard.role_started, dashboard.progress)
+    return Dashboard(columns, rows, dashboard.today, dashboard.role_started, dashboard.progress, dashboard.groups)
 
 
 def dashboard_csv(catalogue: Catalogue, dashboard: Dashboard) -> str:

@@ -89,6 +89,9 @@ class User(UserMixin, db.Model):
     two_step_secret: Mapped[str | None] = mapped_column(String(64))
     two_step_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     two_step_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # A SHA-256 of the secret in the address of the person's training calendar (app/learning/calendar_feed.py);
+    # the secret itself is shown to them once and never stored.
+    calendar_feed_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Set when the person's name and email were replaced by a pseudonym (erasure or retention).
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

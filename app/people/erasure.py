@@ -87,6 +87,7 @@ def erase_person(user: User, *, actor: User | None, school: School | None, today
     user.two_step_secret = None
     user.two_step_enabled_at = None
     user.two_step_last_counter = None
+    user.calendar_feed_hash = None
     user.erased_at = utcnow()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))

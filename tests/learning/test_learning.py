@@ -267,7 +267,9 @@ def test_status_rules():
     from app.content.model import Module, Page
 
     page = Page("a", "A", "", ("roles#x",), 1)
-    the_module = Module("m", "M", "", ("teacher",), 10, ("o",), (), (page,), "v2", date(2026, 1, 1), date(2026, 6, 1))
+    the_module = Module(
+        "m", "M", "M", "", ("teacher",), 10, ("o",), (), (page,), "v2", date(2026, 1, 1), date(2026, 6, 1)
+    )
     assert module_progress.status_of(the_module, None) is module_progress.ModuleStatus.NOT_STARTED
     progress = ModuleProgress(reading_version="v2", pages_read=["a"], completed_version="v2")
     assert module_progress.status_of(the_module, progress) is module_progress.ModuleStatus.COMPLETED

@@ -559,3 +559,24 @@ def test_leaders_see_who_attempted_and_passed_and_the_most_missed_questions_with
     for person in people:
         assert person.name not in results and person.name not in detail
     assert outsider.name not in detail
+
+
+def test_the_review_puts_wrong_answers_first_and_folds_the_right_ones(app, learner):
+    client, _, _ = learner
+    quiz = catalogue(app).quizzes[MODULE]
+    attempt_id = take_quiz(app, client, MODULE, right=2)
+    page = client.get(f"/quiz/{MODULE}/attempts/{attempt_id}").get_data(as_text=True)
+    wrong_heading = page.index(f"Answers to look at again ({quiz.draw - 2})")
+    right_heading = page.index("Answers you got right (2)")
+    assert wrong_heading < right_heading
+    wrong_numbers = [int(n) for n in re.findall(r"Question (\d+): <strong class=\"govuk-tag govuk-tag--red\">", page)]
+    right_numbers = [
+        int(n)
+        for n in re.findall(
+            r'<details class="govuk-details app-review-right">\s*<summary[^>]*><span[^>]*>Question (\d+)', page
+        )
+    ]
+    assert len(wrong_numbers) == quiz.draw - 2 and len(right_numbers) == 2
+    assert sorted(wrong_numbers + right_numbers) == list(range(1, quiz.draw + 1))
+    # Every right answer is behind its own details; none sits before the wrong ones.
+    assert page.index('class="govuk-details app-review-right"') > page.index(f"Question {wrong_numbers[-1]}: ")

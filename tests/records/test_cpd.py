@@ -828,3 +828,18 @@ def test_the_demo_senco_records_the_npq_gets_it_verified_and_takes_the_record_aw
         "module_completed",
     }
     assert data["record_verified"] is True
+
+
+def test_the_record_leads_with_totals_then_entries_and_keeps_months_behind_details(app, teacher, school):
+    client, person = teacher
+    complete_module(app, person, school)
+    page = body(client.get("/cpd/"))
+    totals, entries, months = (
+        page.index('<dl class="govuk-summary-list app-cpd-totals">'),
+        page.index('<h2 class="govuk-heading-m">Entries</h2>'),
+        page.index("Hours by month,"),
+    )
+    assert totals < entries < page.index('id="entry-') < months
+    # The twelve months (most of them empty on a new record) are folded away, after the entries.
+    folded = page[page.index('<details class="govuk-details app-cpd-months">') :]
+    assert folded.index("</details>") > folded.index("September")

@@ -125,6 +125,8 @@ ACCESS: dict[str, Access] = {
     "account.replace_recovery_codes": Access(SIGNED_IN),
     "account.turn_off_two_step": Access(SIGNED_IN),
     "account.download_your_data": Access(SIGNED_IN),
+    "account.calendar": Access(LEARNERS),
+    "account.turn_off_calendar": Access(LEARNERS),
     # Removing a linked Microsoft or Google account: another person's answers 404.
     "account.remove_sign_in_account": Access(SIGNED_IN, object_arg="identity_id"),
     # Sharing one's CPD record from other schools with one of one's own schools.
@@ -136,6 +138,9 @@ ACCESS: dict[str, Access] = {
     "learn.your_training": Access(LEARNERS),
     "learn.list_modules": Access(LEARNERS),
     "learn.glossary": Access(LEARNERS),
+    "learn.search": Access(LEARNERS),
+    # A person's due dates for their calendar app: the secret in the address is the key, no session.
+    "learn.calendar_feed": Access(EVERYONE, token_arg="secret"),
     "learn.show_module": Access(LEARNERS, content_args=("module_id",)),
     "learn.show_page": Access(LEARNERS, content_args=("module_id", "slug")),
     "learn.finish_module": Access(LEARNERS, content_args=("module_id",)),

@@ -25,6 +25,8 @@ PUBLIC_ENDPOINTS = {
     "auth.join_with_provider",
     # Checking a certificate's verification code: for employers and anyone shown a certificate.
     "certificates.verify_certificate",
+    # A person's training calendar feed: a calendar app has no session; the secret in the address is the key.
+    "learn.calendar_feed",
 }
 
 

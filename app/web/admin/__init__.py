@@ -6,4 +6,4 @@ account_bp = Blueprint("account", __name__, url_prefix="/account")
 # A person's invitations to join schools: accepting or declining, signed in as themselves.
 invitations_bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
-from app.web.admin import account, data_protection, importing, invitations, sign_in_settings, staff  # noqa: E402, F401
+from app.web.admin import account, calendar, data_protection, importing, invitations, sign_in_settings, staff  # noqa: E402, F401

@@ -48,6 +48,7 @@ def _account_page(*, codes_form=None, off_form=None, status: int = 200):
             form=failed,
             download_form=FlaskForm(),
             sharing=sharing.sharing_of(user) if _keeps_a_record() else [],
+            keeps_a_record=_keeps_a_record(),
             linked_accounts=sign_in_links.linked_accounts(user),
             signed_in_with=session.get("signed_in_with", "password"),
             second_step_by=session.get("second_step"),

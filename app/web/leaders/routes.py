@@ -1,11 +1,9 @@
 """Leaders' review: the staff training dashboard, assignments, requirements and the board report."""
 
-import functools
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from app.content import catalogue
@@ -49,7 +47,8 @@ def staff_training():
         school=school,
         dashboard=dashboards.apply_filter(training.dashboard, chosen),
         summary=training.role_summary,
-        counts=training.status_counts,
+        people_counts=training.dashboard.people_counts(),
+        needs_action=dashboards.NEEDS_ACTION,
         chosen=chosen,
         statuses=list(dashboards.TrainingStatus),
         roles=[role for role in Role if role in SCHOOL_ROLES],
@@ -236,23 +235,3 @@ def changes_text(values: dict) -> str:
     if values.get("refresh_required_since"):
         parts.append("everyone asked to do it again")
     return ", ".join(parts)
-
-
-@bp.app_template_filter("training_cells")
-def training_cells(cells: list[dashboards.Cell | None]) -> Markup:
-    """A row of the staff training table's status cells. Made here rather than with a loop in the
-    template because a school of 300 has thousands of them, and this costs a fraction of the time."""
-    return Markup("".join(_training_cell(cell) for cell in cells))  # noqa: S704 (_training_cell escapes every value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _training_cell(cell: dashboards.Cell | None) -> str:
-    # Many cells are alike (the same status on the same date), so each is made once.
-    if cell is None:
-        return '<td class="govuk-table__cell"><span class="govuk-visually-hidden">Not required</span></td>'
-    status, when = escape(cell.status.label), cell.date.strftime("%-d %b %Y")
-    assigned = ", assigned" if cell.assigned else ""
-    return (
-        f'<td class="govuk-table__cell"><strong class="govuk-tag {escape(cell.status.tag_class)}">{status}</strong>'
-        f'<span class="app-cell-date">{when}{assigned}</span></td>'
-    )

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -10,9 +10,11 @@ from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
 from app.leadership.own_training import OwnTraining, own_training
+from app.learning import calendar_feed as feeds
 from app.learning import module_progress
+from app.learning import search as content_search
 from app.models import Role
-from app.permissions import Permission, current_context, requires
+from app.permissions import Permission, current_context, public, requires
 from app.platform import email
 from app.web.learn import bp
 
@@ -134,6 +136,36 @@ def finish_module(module_id: str):
 @requires(Permission.TAKE_TRAINING)
 def glossary():
     return render_template("learn/glossary.html", terms=catalogue().glossary, section_label=catalogue().section_label)
+
+
+@bp.route("/search")
+@requires(Permission.TAKE_TRAINING)
+def search():
+    """One search box over the module pages, the glossary and the key questions (a GET form)."""
+    query = (request.args.get("q") or "").strip()[: content_search.MAX_QUERY_LENGTH]
+    results = content_search.search(catalogue(), query) if query else []
+    # The first search after new content builds the index: keep it for the searches after.
+    db.session.commit()
+    return render_template("learn/search.html", query=query, results=results, Kind=content_search.Kind)
+
+
+@bp.route("/calendar/<secret>.ics")
+@public
+def calendar_feed(secret: str):
+    """A person's due dates for their calendar app: the secret in the address is the key (no session)."""
+    person = feeds.person_for_secret(secret)
+    if person is None:
+        abort(404)
+    return Response(
+        feeds.feed(catalogue(), person),
+        mimetype="text/calendar",
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": 'inline; filename="send-ready.ics"'},
+    )
+
+
+@bp.app_template_filter("glossary_anchor")
+def glossary_anchor(term: str) -> str:
+    return content_search.glossary_anchor(term)
 
 
 @bp.route("/emails")
