@@ -193,7 +193,7 @@ class Browser:
 
     @staticmethod
     def token(page: requests.Response) -> str:
-        match = CSRF.search(page.text)
+        match = CSRF.search(page.text) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
         assert match, f"no CSRF token on {page.url} ({page.status_code}): {page.text[:300]}"
         return match.group(1)
 
