@@ -118,8 +118,12 @@ def test_two_tabs_and_double_clicks_under_load_record_once(served, capsys):
             check = f"/quiz/{MODULE}/attempts/{attempt_id}/check"
             first_tab, second_tab = browser.get(check), browser.get(check)
             responses = at_once(
-                lambda check=check, tab=first_tab: browser.post(check, {"csrf_token": Browser.token(tab)}),
-                lambda check=check, tab=second_tab: browser.post(check, {"csrf_token": Browser.token(tab)}),
+                lambda check=check, tab=first_tab, browser=browser: browser.post(
+                    check, {"csrf_token": Browser.token(tab)}
+                ),
+                lambda check=check, tab=second_tab, browser=browser: browser.post(
+                    check, {"csrf_token": Browser.token(tab)}
+                ),
             )
             quiz_results.append([response.status_code for response in responses])
         # A double click on "Add": the same form, with the same once-only key, sent twice at once.
