@@ -125,6 +125,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
     }
     config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"
+    # When Redis stops answering, each process goes on counting the same limits in its own memory
+    # rather than refusing every sign-in: see "When things fail" in docs/operations.md. A Redis that
+    # hangs is given up on within a second, so sign-in never waits long for it.
+    config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
     if overrides:
         config.update(overrides)
     check_config(config)

@@ -130,8 +130,8 @@ def build_and_seed(app, teachers: int) -> Seeded:
 
 
 @contextmanager
-def gunicorn(database_url: str, log_path: Path, **settings: str) -> Iterator[str]:
-    """The app served by gunicorn on 127.0.0.1 (two workers of four threads), until the block ends."""
+def gunicorn(database_url: str, log_path: Path, *, workers: int = 2, **settings: str) -> Iterator[str]:
+    """The app served by gunicorn on 127.0.0.1 (workers of four threads each), until the block ends."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -146,7 +146,7 @@ def gunicorn(database_url: str, log_path: Path, **settings: str) -> Iterator[str
     for inherited in ("REDIS_URL", "MAIL_SERVER", "FLASK_DEBUG", "TRUSTED_PROXIES"):
         env.pop(inherited, None)
     env.update(settings)
-    command = [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+    command = [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", "4", "--bind", f"127.0.0.1:{port}"]
     with log_path.open("w") as log:
         server = subprocess.Popen(  # noqa: S603  (our own virtualenv's gunicorn, fixed arguments)
             [*command, "app:create_app()"],
