@@ -62,6 +62,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        # Seconds to wait on the mail server before giving up on a message (it stays in the outbox, to be
+        # tried again later): a mail server that hangs holds up only the sender, for this long at most.
+        "MAIL_TIMEOUT": _count("MAIL_TIMEOUT", 20),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "SEND Ready <no-reply@send-ready.invalid>"),
         # With a worker running `flask outbox work`, set this to false so requests never wait on SMTP.
         "MAIL_DELIVER_IN_REQUEST": _flag("MAIL_DELIVER_IN_REQUEST", True),
