@@ -37,10 +37,14 @@ def register_error_handlers(app) -> None:
         code = error.code or 500
         if code >= 500:
             return server_error(error)
+        # What the error says in its headers stays (a 405's Allow, for one), but not its content type.
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        if _for_a_program():
+            return jsonify({"error": {"status": code, "message": error.name}}), code, headers
         template = KNOWN_PAGES.get(code)
         if template is None:
-            return render_template("errors/other.html", error=error), code
-        return render_template(template), code
+            return render_template("errors/other.html", error=error), code, headers
+        return render_template(template), code, headers
 
     @app.errorhandler(sqlalchemy_errors.DBAPIError)
     @app.errorhandler(sqlalchemy_errors.TimeoutError)
@@ -56,7 +60,7 @@ def register_error_handlers(app) -> None:
         # The page is drawn as for someone signed out: finding out who is signed in needs the database.
         g._login_user = current_app.login_manager.anonymous_user()
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        if request.blueprint == "api":
+        if _for_a_program():
             body = {"error": {"status": 503, "message": "Service Unavailable", "reference": reference}}
             return jsonify(body), 503, headers
         return render_template("errors/503.html", reference=reference), 503, headers
@@ -68,6 +72,11 @@ def register_error_handlers(app) -> None:
         log.error("Server error, reference %s", reference, exc_info=getattr(error, "original_exception", None) or error)
         _roll_back(reference)
         return render_template("errors/500.html", reference=reference), 500
+
+
+def _for_a_program() -> bool:
+    """The JSON API answers in JSON, refusals included, even before a route was found (a 405, a 404)."""
+    return request.path.startswith("/api/")
 
 
 def _roll_back(reference: str) -> None:
