@@ -25,6 +25,8 @@ PUBLIC_ENDPOINTS = {
     "auth.join_with_provider",
     # Checking a certificate's verification code: for employers and anyone shown a certificate.
     "certificates.verify_certificate",
+    # The API's OpenAPI document: what the API offers, nothing of anyone's.
+    "api.openapi_document",
 }
 
 
