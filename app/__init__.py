@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from app.config import load_config
 from app.content.loader import load_catalogue_kept
 from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.platform.database import register_database_teardown
 from app.proxies import trust_proxies
 from app.web.routing import DatabaseIntegerConverter
 
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["catalogue"] = load_catalogue_kept(Path(app.config["CONTENT_ROOT"]), Path(app.instance_path))
 
     db.init_app(app)
+    register_database_teardown(app)
     # Batch mode lets later migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

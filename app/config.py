@@ -62,6 +62,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS", True),
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        # Seconds to wait on the mail server before giving up on a message (it stays in the outbox, to be
+        # tried again later): a mail server that hangs holds up only the sender, for this long at most.
+        "MAIL_TIMEOUT": _count("MAIL_TIMEOUT", 20),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "SEND Ready <no-reply@send-ready.invalid>"),
         # With a worker running `flask outbox work`, set this to false so requests never wait on SMTP.
         "MAIL_DELIVER_IN_REQUEST": _flag("MAIL_DELIVER_IN_REQUEST", True),
@@ -125,6 +128,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
     }
     config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"] or "memory://"
+    # When Redis stops answering, each process goes on counting the same limits in its own memory
+    # rather than refusing every sign-in: see "When things fail" in docs/operations.md. A Redis that
+    # hangs is given up on within a second, so sign-in never waits long for it.
+    config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
     if overrides:
         config.update(overrides)
     check_config(config)

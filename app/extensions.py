@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in create_app()."""
 
+import logging
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,3 +31,32 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Counters live in Redis when REDIS_URL is set, so every worker process shares them.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class RateLimitStorageAlarm(logging.Filter):
+    """Makes Flask-Limiter's notes that Redis went away, or came back, loud: ERROR, and saying what it means.
+
+    While Redis is away each worker process counts sign-in attempts on its own (the in-memory fallback,
+    app/config.py), so someone guessing passwords gets the limit once per process, not once in all.
+    """
+
+    FELL_BACK = "falling back to in-memory storage"
+    RECOVERED = "Rate limit storage recovered"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.FELL_BACK in message:
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg = (
+                "RATE LIMITS DEGRADED: Redis (RATELIMIT_STORAGE_URI) is not answering. Each worker process now "
+                "counts sign-in and other attempts on its own, so the limits are per process until Redis is back."
+            )
+            record.args = ()
+        elif self.RECOVERED in message:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "RATE LIMITS RESTORED: Redis answers again; attempts are counted across all processes."
+            record.args = ()
+        return True
+
+
+limiter.logger.addFilter(RateLimitStorageAlarm())

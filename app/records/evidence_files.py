@@ -4,8 +4,10 @@ EVIDENCE_DIR with a random name, and served only when they still match the hash 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -70,6 +72,21 @@ def read_evidence_upload(stream, filename: str | None) -> EvidenceUpload:
     return EvidenceUpload(data, media_type, name[:255])
 
 
+class EvidenceNotStored(RuntimeError):
+    """The file could not be written under EVIDENCE_DIR (the disk is full, or read-only); nothing was stored.
+
+    The message is for the person: it says what happened and what they can do.
+    """
+
+    def __init__(self, reason: int | None):
+        why = "the service's storage is full" if reason == errno.ENOSPC else "the service's storage is not available"
+        super().__init__(
+            f"The evidence file could not be saved because {why}. Nothing was saved. Try again later, "
+            "or add your CPD without the file now and attach the file later by correcting the entry"
+        )
+        self.reason = reason
+
+
 def evidence_root() -> Path:
     return Path(current_app.config["EVIDENCE_DIR"]).resolve()
 
@@ -86,9 +103,23 @@ def store_evidence(user_id: int, upload: EvidenceUpload) -> EvidenceFile:
     """Write the file under EVIDENCE_DIR with a random name and describe it in a row (flushed)."""
     relative = f"{user_id}/{secrets.token_hex(16)}.{upload.media_type.extension}"
     path = evidence_root() / relative
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(path, "xb") as out:
-        out.write(upload.data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(path, "xb") as out:
+            out.write(upload.data)
+            # On disk before the ledger entry that names it is committed: a full disk shows up here at the
+            # latest, and a crash after the commit cannot leave an entry whose file never reached the disk.
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as error:
+        log.error(
+            "EVIDENCE NOT STORED: writing %s under EVIDENCE_DIR (%s) failed: %s", relative, evidence_root(), error
+        )
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("The partly written evidence file %s could not be removed", path)
+        raise EvidenceNotStored(error.errno) from error
     evidence = EvidenceFile(
         user_id=user_id,
         storage_path=relative,

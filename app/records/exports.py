@@ -104,10 +104,20 @@ class DetailSchema(Schema):
     value = fields.String()
 
 
+# The `metadata` of each Function field gives its type for the API's OpenAPI document (app/web/api).
+STRING = {"type": "string"}
+STRING_OR_NULL = {"type": ["string", "null"]}
+INTEGER_OR_NULL = {"type": ["integer", "null"]}
+
+
+def _list_of(component: str) -> dict:
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{component}"}}
+
+
 class QualificationSchema(Schema):
-    kind = fields.Function(lambda q: q.kind.value)
-    kind_label = fields.Function(lambda q: q.kind.label)
-    status = fields.Function(lambda q: q.status.value)
+    kind = fields.Function(lambda q: q.kind.value, metadata=STRING)
+    kind_label = fields.Function(lambda q: q.kind.label, metadata=STRING)
+    status = fields.Function(lambda q: q.status.value, metadata=STRING)
     completed_on = fields.Date(allow_none=True)
 
 
@@ -125,38 +135,49 @@ class EntrySchema(Schema):
     counted_minutes = fields.Integer()
     category = fields.String(allow_none=True)
     category_label = fields.String(allow_none=True)
-    status = fields.Function(lambda entry: entry.status.label if entry.status else None)
-    refers_to_entry = fields.Function(lambda entry: entry.refers_to.id if entry.refers_to else None)
+    status = fields.Function(lambda entry: entry.status.label if entry.status else None, metadata=STRING_OR_NULL)
+    refers_to_entry = fields.Function(
+        lambda entry: entry.refers_to.id if entry.refers_to else None, metadata=INTEGER_OR_NULL
+    )
     current_version = fields.Function(
-        lambda entry: entry.current_version.id if entry.current_version is not None else None
+        lambda entry: entry.current_version.id if entry.current_version is not None else None,
+        metadata=INTEGER_OR_NULL,
     )
     qualification = fields.Function(
         lambda entry: (
             QualificationSchema().dump(entry.details_of_external.qualification)
             if entry.details_of_external and entry.details_of_external.qualification
             else None
-        )
+        ),
+        metadata={"anyOf": [{"$ref": "#/components/schemas/Qualification"}, {"type": "null"}]},
     )
-    has_evidence = fields.Function(lambda entry: bool(entry.evidence))
+    has_evidence = fields.Function(lambda entry: bool(entry.evidence), metadata={"type": "boolean"})
     recorded_at = fields.AwareDateTime(attribute="entry.recorded_at")
     recorded_by = fields.String(attribute="recorded_by_name", allow_none=True)
     details = fields.Function(
-        lambda entry: DetailSchema(many=True).dump({"label": label, "value": value} for label, value in entry.details)
+        lambda entry: DetailSchema(many=True).dump({"label": label, "value": value} for label, value in entry.details),
+        metadata=_list_of("Detail"),
     )
 
 
 class RecordSchema(Schema):
     """A person's CPD record: whether its chain verifies, its totals, and its entries (filtered)."""
 
-    person = fields.Function(lambda record: {"name": record.user.name})
+    person = fields.Function(
+        lambda record: {"name": record.user.name},
+        metadata={"type": "object", "properties": {"name": STRING}, "required": ["name"]},
+    )
     record_verified = fields.Boolean(attribute="verified")
     academic_year = fields.Integer(attribute="year", allow_none=True)
     kind = fields.String(allow_none=True)
     total_minutes = fields.Integer()
-    total_hours = fields.Function(lambda record: format_hours(record.total_minutes))
-    totals_by_academic_year = fields.Function(lambda record: YearTotalSchema(many=True).dump(record.totals_by_year()))
+    total_hours = fields.Function(lambda record: format_hours(record.total_minutes), metadata=STRING)
+    totals_by_academic_year = fields.Function(
+        lambda record: YearTotalSchema(many=True).dump(record.totals_by_year()), metadata=_list_of("YearTotal")
+    )
     totals_by_category = fields.Function(
-        lambda record: CategoryTotalSchema(many=True).dump(record.totals_by_category(record.year))
+        lambda record: CategoryTotalSchema(many=True).dump(record.totals_by_category(record.year)),
+        metadata=_list_of("CategoryTotal"),
     )
     entries = fields.List(fields.Nested(EntrySchema), attribute="shown")
 

@@ -1,7 +1,6 @@
 """Security headers on every response, error pages included."""
 
-from flask import Response, current_app, request
-from flask_login import current_user
+from flask import Response, current_app, request, session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,8 +28,10 @@ def add_security_headers(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     if current_app.config["PRODUCTION"]:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    # A signed-in page may show personal records: no browser or proxy may keep a copy.
-    signed_in = current_user.is_authenticated if request.endpoint != "static" else False
+    # A signed-in page may show personal records: no browser or proxy may keep a copy. Whether someone
+    # is signed in is read from the session cookie, not the database: by now the request's work is
+    # done (and maybe committed), and a database that has just gone away must not turn it into an error.
+    signed_in = bool(session.get("_user_id")) if request.endpoint != "static" else False
     if signed_in or request.endpoint in {"auth.set_password", "auth.reset_password"}:
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"

@@ -196,6 +196,8 @@ ACCESS: dict[str, Access] = {
     "cpd.void_certificate": Access(REVIEWS_CPD, object_arg="completion_id"),
     "api.my_cpd": Access(LEARNERS, signed_out_status=401),
     "api.my_xapi": Access(LEARNERS, signed_out_status=401),
+    # The API's OpenAPI document: it describes the API, and holds nothing of anyone's.
+    "api.openapi_document": Access(EVERYONE),
     # Anyone may check a certificate's code; an unknown or forged one answers 404 "not valid".
     "certificates.verify_certificate": Access(EVERYONE, token_arg="code"),
 }

@@ -27,6 +27,8 @@ PUBLIC_ENDPOINTS = {
     "certificates.verify_certificate",
     # A person's training calendar feed: a calendar app has no session; the secret in the address is the key.
     "learn.calendar_feed",
+    # The API's OpenAPI document: what the API offers, nothing of anyone's.
+    "api.openapi_document",
 }
 
 

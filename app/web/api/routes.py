@@ -5,14 +5,15 @@ included: signed out is 401 (a program has no sign-in page to be sent to), the w
 missing thing 404.
 """
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.content import catalogue
-from app.permissions import Permission, requires
+from app.permissions import Permission, public, requires
 from app.records import exports, reading, xapi
 from app.web.api import bp
+from app.web.api.openapi import build_openapi_document
 
 
 @bp.route("/me/cpd")
@@ -31,6 +32,21 @@ def my_xapi():
     return jsonify({"statements": xapi.statements_for_person(current_user.id), "more": ""})
 
 
+@bp.route("/openapi.json")
+@public
+def openapi_document():
+    """The OpenAPI 3.1 document describing this API (app/web/api/openapi.py), built once per process."""
+    document = current_app.extensions.get("openapi_document")
+    if document is None:
+        document = current_app.extensions["openapi_document"] = build_openapi_document("/")
+    return jsonify(document)
+
+
 @bp.errorhandler(HTTPException)
 def json_error(error: HTTPException):
-    return jsonify({"error": {"status": error.code, "message": error.name}}), error.code
+    response = jsonify({"error": {"status": error.code, "message": error.name}})
+    # Keep what the error says in its headers (a 405's Allow, for one), but not its HTML content type.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, error.code

@@ -115,6 +115,10 @@ def add_external_cpd():
             # The form checks the same rules, so this is a rare race; the summary links to the top field.
             db.session.rollback()
             form.title.errors = [*form.title.errors, str(problem)]
+        except evidence_files.EvidenceNotStored as problem:
+            db.session.rollback()
+            form.evidence.errors = [*form.evidence.errors, str(problem)]
+            return render_template("cpd/add_external_cpd.html", form=form), 503
         else:
             db.session.commit()
             flash(f"“{form.title.data}” was added to your CPD record.")
@@ -148,6 +152,10 @@ def correct_external_cpd(entry_id: int):
             # The form checks the same rules, so this is a rare race; the summary links to the top field.
             db.session.rollback()
             form.title.errors = [*form.title.errors, str(problem)]
+        except evidence_files.EvidenceNotStored as problem:
+            db.session.rollback()
+            form.evidence.errors = [*form.evidence.errors, str(problem)]
+            return render_template("cpd/correct_external_cpd.html", form=form, entry=current), 503
         else:
             db.session.commit()
             flash(f"Your correction to “{form.title.data}” was saved. The original stays on your record.")
