@@ -169,10 +169,14 @@ class IsolatedContextClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
 
-    application = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
+    # Signed ledger checkpoints go to a folder of the run's own, never the instance folder.
+    checkpoints = str(tmp_path_factory.mktemp("ledger-checkpoints"))
+    application = create_app(
+        {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, "LEDGER_CHECKPOINT_DIR": checkpoints}
+    )
     application.test_client_class = IsolatedContextClient
     with application.app_context():
         drop_everything(db.engine)
