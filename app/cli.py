@@ -69,7 +69,8 @@ def register_commands(app: Flask) -> None:
     def _verify(*, full: bool, processes: int | None, checkpoint):
         from app.records import ledger_verify
 
-        db.session.remove()
+        # End this session's transaction: the workers and the progress write use connections of their own.
+        db.session.commit()
         url = db.engine.url.render_as_string(hide_password=False)
         started = time.perf_counter()
         result = ledger_verify.verify_ledger(

@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, create_engine, select, tuple_
+from sqlalchemy import Engine, create_engine, func, select, tuple_
 from sqlalchemy.pool import NullPool
 
 from app.models import LedgerEntry, LedgerVerifiedChain
@@ -279,19 +279,8 @@ def forget_progress(connection) -> None:
 
 def chain_tips(connection) -> dict[int, Place]:
     """The last entry of every chain: what a checkpoint signs."""
-    latest = (
-        select(ENTRY.c.user_id, ENTRY.c.sequence, ENTRY.c.entry_hash)
-        .distinct(ENTRY.c.user_id)
-        .order_by(ENTRY.c.user_id, ENTRY.c.sequence.desc())
+    highest = select(ENTRY.c.user_id, func.max(ENTRY.c.sequence).label("sequence")).group_by(ENTRY.c.user_id).subquery()
+    latest = select(ENTRY.c.user_id, ENTRY.c.sequence, ENTRY.c.entry_hash).join(
+        highest, (highest.c.user_id == ENTRY.c.user_id) & (highest.c.sequence == ENTRY.c.sequence)
     )
-    if connection.dialect.name != "postgresql":
-        # SQLite has no DISTINCT ON; a join on each chain's highest sequence does the same.
-        from sqlalchemy import func
-
-        highest = (
-            select(ENTRY.c.user_id, func.max(ENTRY.c.sequence).label("sequence")).group_by(ENTRY.c.user_id).subquery()
-        )
-        latest = select(ENTRY.c.user_id, ENTRY.c.sequence, ENTRY.c.entry_hash).join(
-            highest, (highest.c.user_id == ENTRY.c.user_id) & (highest.c.sequence == ENTRY.c.sequence)
-        )
     return {row.user_id: (row.sequence, row.entry_hash) for row in connection.execute(latest)}
