@@ -51,18 +51,32 @@ HASHED_FIELDS = (
 )
 
 
-def _timestamp(value: datetime) -> str:
+def canonical_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# What json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds on each call,
+# made once: the same bytes, without building an encoder for every entry.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
     """The exact bytes that are hashed: sorted keys, no spaces, UTC timestamps to the microsecond."""
     values = {name: fields[name] for name in HASHED_FIELDS}
-    values["occurred_at"] = _timestamp(values["occurred_at"])
-    values["recorded_at"] = _timestamp(values["recorded_at"])
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    values["occurred_at"] = canonical_timestamp(values["occurred_at"])
+    values["recorded_at"] = canonical_timestamp(values["recorded_at"])
+    return _CANONICAL_JSON.encode(values).encode("utf-8")
+
+
+def canonical_bytes_of_values(values) -> bytes:
+    """`canonical_bytes` for plain values in HASHED_FIELDS order whose two timestamps are already the
+    canonical text (PostgreSQL formats them while reading: see app/records/ledger_verify.py).
+
+    The fast path for verifying millions of entries; tests prove it gives the same bytes.
+    """
+    return _CANONICAL_JSON.encode(dict(zip(HASHED_FIELDS, values, strict=True))).encode("utf-8")
 
 
 def compute_hash(fields: dict[str, Any]) -> str:

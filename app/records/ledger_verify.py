@@ -1,8 +1,9 @@
 """Verifying the whole ledger quickly: plain rows, several processes, and only what is new each night.
 
-Each person's chain is independent, so the work splits by person: process i of n takes the people
-whose id is i modulo n and streams their entries as plain rows (SQLAlchemy Core, no ORM objects),
-recomputing each hash with the app's own `canonical_bytes`.
+Each person's chain is independent, so the work splits by person: the people's ids are cut into
+ranges, a few for each process, and each range's entries are streamed in (person, sequence) order as
+plain rows (SQLAlchemy Core, no ORM objects), each hash recomputed with the ledger's own canonical
+form (`canonical_bytes_of_values`, the same bytes as `canonical_bytes`).
 
 How far each chain was verified is kept in `ledger_verified_chain`. An incremental run (the nightly
 default) starts each chain at its last verified entry: that entry must still be there with the same
@@ -16,22 +17,41 @@ hash the checkpoint holds for it.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from sqlalchemy import Engine, create_engine, func, select, tuple_
 from sqlalchemy.pool import NullPool
 
 from app.models import LedgerEntry, LedgerVerifiedChain
 from app.models.base import utcnow
-from app.records.ledger import HASHED_FIELDS, BrokenLink, canonical_bytes
+from app.records.ledger import HASHED_FIELDS, BrokenLink, canonical_bytes_of_values, canonical_timestamp
 
 ENTRY = LedgerEntry.__table__
 VERIFIED = LedgerVerifiedChain.__table__
-COLUMNS = [ENTRY.c.id, ENTRY.c.entry_hash, *(ENTRY.c[name] for name in HASHED_FIELDS)]
+TIMESTAMPS = ("occurred_at", "recorded_at")
+# Where each value is in a row: the entry's id and hash, then the hashed fields in HASHED_FIELDS order.
+ID, HASH, FIELDS = 0, 1, 2
+USER_ID = FIELDS + HASHED_FIELDS.index("user_id")
+SEQUENCE = FIELDS + HASHED_FIELDS.index("sequence")
+PREVIOUS_HASH = FIELDS + HASHED_FIELDS.index("previous_hash")
+TIMESTAMP_PLACES = [HASHED_FIELDS.index(name) for name in TIMESTAMPS]
+# PostgreSQL writes a timestamp exactly as the ledger's canonical form has it (ledger._timestamp):
+# far quicker than making a datetime of each and formatting it in Python.
+CANONICAL_TIMESTAMP = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _columns(dialect: str) -> list:
+    def column(name: str):
+        if name in TIMESTAMPS and dialect == "postgresql":
+            return func.to_char(func.timezone("UTC", ENTRY.c[name]), CANONICAL_TIMESTAMP).label(name)
+        return ENTRY.c[name]
+
+    return [ENTRY.c.id, ENTRY.c.entry_hash, *(column(name) for name in HASHED_FIELDS)]
+
 
 # A chain's place as (sequence, entry hash): where it was verified to, or where a checkpoint saw it.
 Place = tuple[int, str]
@@ -55,8 +75,9 @@ class VerifyResult:
 @dataclass(frozen=True)
 class _Job:
     url: str
-    processes: int
-    index: int
+    # The people whose chains this job verifies: ids from `first` up to and including `last`.
+    first: int
+    last: int
     full: bool
     # The latest signed checkpoint's place for each chain in this process's share.
     checkpointed: dict[int, Place]
@@ -69,9 +90,9 @@ def _engine(url: str) -> Engine:
 
 
 def _rows(connection, job: _Job) -> Iterator:
-    query = select(*COLUMNS).order_by(ENTRY.c.user_id, ENTRY.c.sequence)
-    if job.processes > 1:
-        query = query.where(ENTRY.c.user_id % job.processes == job.index)
+    query = select(*_columns(connection.dialect.name)).order_by(ENTRY.c.user_id, ENTRY.c.sequence)
+    # A range of people reads along the (person, sequence) index in order: no sort, nothing read twice.
+    query = query.where(ENTRY.c.user_id.between(job.first, job.last))
     if not job.full:
         # Start each chain at its last verified entry (itself included, to prove it is unchanged).
         query = query.outerjoin(VERIFIED, VERIFIED.c.user_id == ENTRY.c.user_id).where(
@@ -83,8 +104,7 @@ def _rows(connection, job: _Job) -> Iterator:
 
 def _verified_places(connection, job: _Job) -> dict[int, Place]:
     query = select(VERIFIED.c.user_id, VERIFIED.c.sequence, VERIFIED.c.entry_hash)
-    if job.processes > 1:
-        query = query.where(VERIFIED.c.user_id % job.processes == job.index)
+    query = query.where(VERIFIED.c.user_id.between(job.first, job.last))
     return {row.user_id: (row.sequence, row.entry_hash) for row in connection.execute(query)}
 
 
@@ -116,38 +136,37 @@ class _Chain:
     def take(self, row) -> None:
         if self.broken is not None:
             return
-        fields = row._mapping
+        sequence, entry_hash = row[SEQUENCE], row[HASH]
         if self.previous is None and self.start is not None:
             # The first row is the entry verified last time: it must still be there, unchanged.
-            if row.sequence != self.start[0] or row.entry_hash != self.start[1]:
+            if sequence != self.start[0] or entry_hash != self.start[1]:
                 self._break(row, "an entry verified before was removed or replaced: history was rewritten")
                 return
         else:
             expected_sequence = self.previous[0] + 1 if self.previous else 1
-            if row.sequence != expected_sequence:
+            if sequence != expected_sequence:
                 self._break(row, f"expected entry number {expected_sequence}: an entry is missing before it")
                 return
             expected_previous = self.previous[1] if self.previous else None
-            if row.previous_hash != expected_previous:
-                self._break(
-                    row, "its link to the entry before does not match: an entry before it was removed or replaced"
-                )
+            if row[PREVIOUS_HASH] != expected_previous:
+                reason = "its link to the entry before does not match: an entry before it was removed or replaced"
+                self._break(row, reason)
                 return
-        if hashlib.sha256(canonical_bytes(fields)).hexdigest() != row.entry_hash:
+        if sha256(canonical_bytes_of_values(row[FIELDS:])).hexdigest() != entry_hash:
             self._break(row, "its contents do not match its hash: it was changed after it was recorded")
             return
-        if self.checkpointed is not None and row.sequence == self.checkpointed[0]:
+        if self.checkpointed is not None and sequence == self.checkpointed[0]:
             self.checkpoint_seen = True
-            if row.entry_hash != self.checkpointed[1]:
+            if entry_hash != self.checkpointed[1]:
                 self._break(
                     row,
                     "it does not match the signed checkpoint: the chain was rewritten and its hashes recomputed",
                 )
                 return
-        self.previous = (row.sequence, row.entry_hash)
+        self.previous = (sequence, entry_hash)
 
     def _break(self, row, reason: str) -> None:
-        self.broken = BrokenLink(self.user_id, row.id, row.sequence, reason)
+        self.broken = BrokenLink(self.user_id, row[ID], row[SEQUENCE], reason)
 
     def finish(self, stored_hashes: dict[tuple[int, int], str]) -> BrokenLink | None:
         if self.broken is not None or self.checkpointed is None or self.checkpoint_seen:
@@ -168,6 +187,13 @@ class _Chain:
         return None
 
 
+def _with_timestamps_as_text(row) -> list:
+    values = list(row)
+    for place in TIMESTAMP_PLACES:
+        values[FIELDS + place] = canonical_timestamp(values[FIELDS + place])
+    return values
+
+
 def _verify_share(job: _Job) -> VerifyResult:
     """Verify the chains of the people in one share (run in a worker process, or inline)."""
     result = VerifyResult()
@@ -177,10 +203,15 @@ def _verify_share(job: _Job) -> VerifyResult:
             starts = {} if job.full else _verified_places(connection, job)
             chains: list[_Chain] = []
             current: _Chain | None = None
+            # SQLite hands back datetimes: format them as the canonical text PostgreSQL already gives.
+            as_text = connection.dialect.name != "postgresql"
             for row in _rows(connection, job):
                 result.entries += 1
-                if current is None or row.user_id != current.user_id:
-                    current = _Chain(row.user_id, starts.get(row.user_id), job.checkpointed.get(row.user_id))
+                if as_text:
+                    row = _with_timestamps_as_text(row)
+                user_id = row[USER_ID]
+                if current is None or user_id != current.user_id:
+                    current = _Chain(user_id, starts.get(user_id), job.checkpointed.get(user_id))
                     chains.append(current)
                 current.take(row)
             seen = {chain.user_id for chain in chains}
@@ -221,20 +252,32 @@ def verify_ledger(
     """
     processes = max(1, processes or os.cpu_count() or 1)
     checkpointed = checkpointed or {}
+    engine = _engine(url)
+    try:
+        with engine.connect() as connection:
+            lowest, highest = connection.execute(select(func.min(ENTRY.c.user_id), func.max(ENTRY.c.user_id))).one()
+    finally:
+        engine.dispose()
+    lowest = min([lowest, *checkpointed] if lowest is not None else [*checkpointed] or [0])
+    highest = max([highest, *checkpointed] if highest is not None else [*checkpointed] or [0])
+    # Several ranges for each process, handed out as processes finish: one slow range (a few people
+    # with long chains) does not leave the other processes idle at the end.
+    ranges = _ranges(lowest, highest, 1 if processes == 1 else processes * 4)
     jobs = [
         _Job(
             url=url,
-            processes=processes,
-            index=index,
+            first=first,
+            last=last,
             full=full,
-            checkpointed={user: place for user, place in checkpointed.items() if user % processes == index},
+            checkpointed={user: place for user, place in checkpointed.items() if first <= user <= last},
             batch_size=batch_size,
         )
-        for index in range(processes)
+        for first, last in ranges
     ]
     total = VerifyResult()
     if processes == 1:
-        total.merge(_verify_share(jobs[0]))
+        for job in jobs:
+            total.merge(_verify_share(job))
     else:
         # fork: the workers start at once with the app's modules already imported; each opens its own
         # connection (see _engine), so nothing from the parent's pool is shared.
@@ -243,6 +286,12 @@ def verify_ledger(
                 total.merge(share)
     total.broken.sort(key=lambda link: (link.user_id, link.sequence))
     return total
+
+
+def _ranges(lowest: int, highest: int, count: int) -> list[tuple[int, int]]:
+    """Split the ids lowest..highest into `count` ranges of (nearly) equal width, in order."""
+    width = max(1, -(-(highest - lowest + 1) // count))
+    return [(first, min(first + width - 1, highest)) for first in range(lowest, highest + 1, width)]
 
 
 def record_progress(connection, advanced: dict[int, Place], chunk: int = 5_000) -> None:
