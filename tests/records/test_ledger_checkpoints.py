@@ -314,3 +314,15 @@ def test_several_processes_find_the_same_as_one(app, people, make_person):
     assert (one.entries, one.chains) == (three.entries, three.chains)
     assert one.broken == three.broken and [link.entry_id for link in one.broken] == [broken_entry.id]
     assert one.advanced == three.advanced
+
+
+def test_keygen_makes_a_private_key_only_its_owner_reads_and_never_overwrites(app, tmp_path):
+    path = tmp_path / "signing.pem"
+    result = cli(app, "keygen", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert b"PRIVATE KEY" in path.read_bytes() and b"PUBLIC KEY" in (tmp_path / "signing.pem.pub").read_bytes()
+    before = path.read_bytes()
+    again = cli(app, "keygen", str(path))
+    assert again.exit_code != 0 and "never overwritten" in again.output
+    assert path.read_bytes() == before
