@@ -96,6 +96,67 @@ def measure(database_url: str, *, new_people: int = 2_000, new_each: int = 3, pr
     return rows
 
 
+def _process_cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time from /proc (Linux, the database on this machine), or None."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115 (one read)
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_entry(database_url: str) -> dict[str, Any] | None:
+    """One full pass on one connection, with this process's CPU and its PostgreSQL backend's.
+
+    On a machine shared with other work the wall-clock says little; the CPU each entry costs on
+    both sides says what the code costs, and what two idle cores would give.
+    """
+    from psycopg.types.json import set_json_loads
+    from sqlalchemy import create_engine, text
+
+    from app.records import ledger_verify
+    from app.records.ledger import load_json
+
+    engine = create_engine(sqlalchemy_url(database_url))
+    try:
+        with engine.connect() as connection:
+            set_json_loads(load_json, connection.connection.driver_connection)
+            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            server_before, client_before = _process_cpu_seconds(backend), _cpu_seconds()
+            if server_before is None:
+                return None
+            job = ledger_verify._Job(url="", first=0, last=2**31 - 1, full=True, checkpointed={}, batch_size=10_000)
+            chain, entries = None, 0
+            for row in ledger_verify._rows(connection, job):
+                entries += 1
+                if chain is None or row[ledger_verify.USER_ID] != chain.user_id:
+                    chain = ledger_verify._Chain(row[ledger_verify.USER_ID], None, None)
+                chain.take(row)
+            client = _cpu_seconds() - client_before
+            server = (_process_cpu_seconds(backend) or 0) - server_before
+    finally:
+        engine.dispose()
+    cores = os.cpu_count() or 1
+    return {
+        "entries": entries,
+        "client_us": round(client / entries * 1e6, 2),
+        "postgresql_us": round(server / entries * 1e6, 2),
+        "cpu_bound_entries_per_second": round(cores * entries / (client + server)) if client + server else None,
+        "cores": cores,
+    }
+
+
+def print_cpu(cost: dict[str, Any] | None) -> None:
+    if cost is None:
+        print("CPU per entry: PostgreSQL's process is not readable here (another machine?): not measured.")
+        return
+    print(
+        f"CPU per entry, one pass on one connection: {cost['client_us']} us verifying, "
+        f"{cost['postgresql_us']} us in PostgreSQL; with nothing else running, {cost['cores']} cores would "
+        f"verify about {cost['cpu_bound_entries_per_second']:,} entries a second."
+    )
+
+
 def print_rows(rows: list[dict[str, Any]]) -> None:
     print(f"{'ledger verify':<38} {'entries':>9} {'chains':>7} {'seconds':>8} {'entries/s':>10} {'CPU s':>7}")
     for row in rows:
@@ -122,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     rows = measure(args.database_url, new_people=args.new_people, new_each=args.new_each, processes=args.processes)
     print_rows(rows)
+    print_cpu(cpu_per_entry(args.database_url))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 

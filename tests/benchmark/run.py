@@ -607,13 +607,15 @@ def machine_description(
 
 def print_ledger_verify(database_url: str) -> list[dict[str, Any]]:
     """The ledger verify section: a full run, then incremental runs (tests/benchmark/ledger_verify_bench.py)."""
-    from tests.benchmark.ledger_verify_bench import measure, print_rows
+    from tests.benchmark.ledger_verify_bench import cpu_per_entry, measure, print_cpu, print_rows
 
     print()
     print(f"== Ledger verify on the same data (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     rows = measure(database_url)
     print_rows(rows)
-    return rows
+    cost = cpu_per_entry(database_url)
+    print_cpu(cost)
+    return [*rows, {"run": "cpu per entry", **(cost or {})}]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
