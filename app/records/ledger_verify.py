@@ -85,7 +85,7 @@ class _Job:
     first: int
     last: int
     full: bool
-    # The latest signed checkpoint's place for each chain in this process's share.
+    # The latest signed checkpoint's place for each chain in this job's range of people.
     checkpointed: dict[int, Place]
     batch_size: int
 
