@@ -2,7 +2,8 @@
 
 Each person's entries form a chain: entry n stores the hash of entry n-1 and its own SHA-256 over
 a canonical serialisation of its fields. The hashed fields hold ids, never names or emails, so
-erasing a person's details later leaves every chain valid.
+erasing a person's details later leaves every chain valid. Verifying the whole ledger at once (plain
+rows, several processes, only what is new) is app/records/ledger_verify.py.
 """
 
 from __future__ import annotations
@@ -220,33 +221,3 @@ def verify_chain(entries: list[LedgerEntry]) -> BrokenLink | None:
 
 def verify_person(user_id: int) -> BrokenLink | None:
     return verify_chain(entries_for(user_id))
-
-
-def verify_all(batch_size: int = 5000) -> tuple[int, int, list[BrokenLink]]:
-    """Verify every chain, streaming the table in (person, sequence) order.
-
-    Returns (people checked, entries checked, the first broken link of each broken chain).
-    """
-    broken: list[BrokenLink] = []
-    people = entries_seen = 0
-    current_user_id: int | None = None
-    chain: list[LedgerEntry] = []
-
-    def finish() -> None:
-        nonlocal people
-        if chain:
-            people += 1
-            link = verify_chain(chain)
-            if link is not None:
-                broken.append(link)
-
-    query = select(LedgerEntry).order_by(LedgerEntry.user_id, LedgerEntry.sequence)
-    for entry in db.session.scalars(query.execution_options(yield_per=batch_size)):
-        entries_seen += 1
-        if entry.user_id != current_user_id:
-            finish()
-            chain = []
-            current_user_id = entry.user_id
-        chain.append(entry)
-    finish()
-    return people, entries_seen, broken
