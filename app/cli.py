@@ -46,18 +46,131 @@ def register_commands(app: Flask) -> None:
             raise SystemExit(f"xAPI push stopped: {error}. The next run sends that batch again.") from None
         click.echo(f"xAPI push done: {result.statements} statements in {result.batches} batches.")
 
-    @ledger_cli.command("verify")
-    def ledger_verify():
-        """Check every person's hash chain; name the first broken link of each broken chain."""
-        from app.records.ledger import verify_all
+    def _latest_checkpoint():
+        """The latest signed checkpoint, checked; None if there is none yet. Exits on a bad one."""
+        from pathlib import Path
 
-        people, entries, broken = verify_all()
-        if not broken:
-            click.echo(f"Ledger verified: {entries} entries in {people} chains, no broken links.")
-            return
-        for link in broken:
+        from app.records import checkpoints
+
+        directory = Path(app.config["LEDGER_CHECKPOINT_DIR"])
+        path = checkpoints.latest_checkpoint_path(directory)
+        if path is None:
+            click.echo(
+                f"WARNING: no signed checkpoint in {directory}: chains are checked against themselves only, "
+                "which cannot show a chain rewritten with its hashes recomputed. Run `flask ledger checkpoint`.",
+                err=True,
+            )
+            return None
+        try:
+            return checkpoints.read_checkpoint(path, checkpoints.verify_key(app.config))
+        except checkpoints.CheckpointError as error:
+            raise SystemExit(f"Ledger NOT verified: {error}") from None
+
+    def _verify(*, full: bool, processes: int | None, checkpoint):
+        from app.records import ledger_verify
+
+        # End this session's transaction: the workers and the progress write use connections of their own.
+        db.session.commit()
+        url = db.engine.url.render_as_string(hide_password=False)
+        started = time.perf_counter()
+        result = ledger_verify.verify_ledger(
+            url, checkpointed=checkpoint.tips if checkpoint else None, full=full, processes=processes
+        )
+        seconds = time.perf_counter() - started
+        with db.engine.begin() as connection:
+            ledger_verify.record_progress(connection, result.advanced)
+        kind = "full" if full else "incremental (from where each chain was last verified; --full for all)"
+        against = f"against signed checkpoint {checkpoint.name} (root {checkpoint.root})" if checkpoint else ""
+        rate = result.entries / seconds if seconds else 0
+        click.echo(
+            f"Checked {result.entries} entries in {result.chains} chains {against}: {kind}; "
+            f"{seconds:.2f} s, {rate:,.0f} entries a second."
+        )
+        for link in result.broken:
             click.echo(f"BROKEN {link.describe()}", err=True)
-        raise SystemExit(f"Ledger NOT verified: {len(broken)} of {people} chains broken.")
+        return result
+
+    @ledger_cli.command("verify")
+    @click.option("--full", is_flag=True, help="Check every entry from each chain's first, not only what is new.")
+    @click.option("--processes", type=click.IntRange(1, 64), help="Worker processes (default: one a core).")
+    @click.option(
+        "--root", help="Fail unless the latest checkpoint's Merkle root is this (from a headteacher's email)."
+    )
+    def ledger_verify(full: bool, processes: int | None, root: str | None):
+        """Check every person's hash chain, and that each leads to the latest signed checkpoint's hash."""
+        checkpoint = _latest_checkpoint()
+        if root is not None and (checkpoint is None or checkpoint.root != root.strip().lower()):
+            found = checkpoint.root if checkpoint else "no checkpoint"
+            raise SystemExit(f"Ledger NOT verified: the latest checkpoint's root is {found}, not {root}.")
+        result = _verify(full=full, processes=processes, checkpoint=checkpoint)
+        if result.broken:
+            raise SystemExit(f"Ledger NOT verified: {len(result.broken)} of {result.chains} chains broken.")
+        anchored = ", every chain leads to its signed checkpoint" if checkpoint else ""
+        click.echo(f"Ledger verified: {result.entries} entries in {result.chains} chains, no broken links{anchored}.")
+
+    @ledger_cli.command("checkpoint")
+    @click.option("--full", is_flag=True, help="Verify every entry first, not only what is new.")
+    @click.option("--processes", type=click.IntRange(1, 64), help="Worker processes (default: one a core).")
+    @click.option("--no-email", is_flag=True, help="Write the checkpoint file only; email no headteacher.")
+    def ledger_checkpoint(full: bool, processes: int | None, no_email: bool):
+        """Verify the ledger, then sign the last hash of every chain into LEDGER_CHECKPOINT_DIR and email
+        each school's headteachers their digest. Run nightly; safe to run on demand."""
+        from datetime import date
+        from pathlib import Path
+
+        from app.models.base import utcnow
+        from app.records import checkpoints, ledger_verify
+
+        try:
+            key = checkpoints.signing_key(app.config)
+        except checkpoints.CheckpointError as error:
+            raise SystemExit(f"No checkpoint made: {error}") from None
+        previous = _latest_checkpoint()
+        # The places to sign are read first, so the verification that follows covers all of them.
+        with db.engine.connect() as connection:
+            tips = ledger_verify.chain_tips(connection)
+        if _verify(full=full, processes=processes, checkpoint=previous).broken:
+            raise SystemExit(
+                "No checkpoint made: the ledger did not verify, and a checkpoint must never seal a change."
+            )
+        try:
+            checkpoint = checkpoints.make_checkpoint(Path(app.config["LEDGER_CHECKPOINT_DIR"]), tips, key, utcnow())
+        except (checkpoints.CheckpointError, OSError) as error:
+            raise SystemExit(f"No checkpoint made: {error}") from None
+        click.echo(f"Checkpoint {checkpoint.name} of {len(tips)} chains signed: {checkpoint.path}")
+        click.echo(f"Merkle root: {checkpoint.root}")
+        if not no_email:
+            queued = checkpoints.email_headteachers(checkpoint, date.today())
+            db.session.commit()
+            click.echo(f"Digests queued for {queued} headteachers.")
+
+    @ledger_cli.command("keygen")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def ledger_keygen(path: str):
+        """Make a new Ed25519 key for signing checkpoints (PATH), and its public key (PATH.pub)."""
+        from pathlib import Path
+
+        from app.records import checkpoints
+
+        try:
+            private, public = checkpoints.generate_key_files(Path(path))
+        except FileExistsError:
+            raise SystemExit(f"{path} already exists: a key is never overwritten.") from None
+        click.echo(f"Private key (set LEDGER_SIGNING_KEY_FILE to it; keep it off the database host): {private}")
+        click.echo(f"Public key (LEDGER_VERIFY_KEY_FILE, for a machine that only verifies): {public}")
+
+    @ledger_cli.command("school-digest")
+    @click.argument("school_id", type=int)
+    def ledger_school_digest(school_id: int):
+        """Show the latest checkpoint's digest of one school's people's chains, as its headteacher was sent."""
+        checkpoint = _latest_checkpoint()
+        if checkpoint is None:
+            raise SystemExit("No checkpoint yet.")
+        from app.records import checkpoints
+
+        count, digest = checkpoints.school_digest(checkpoint, school_id)
+        click.echo(f"Checkpoint {checkpoint.name}, root {checkpoint.root}")
+        click.echo(f"School {school_id}: {count} people's chains, digest {digest}")
 
     @outbox_cli.command("send")
     @click.option("--limit", default=500, show_default=True, help="Most messages to send in this run.")

@@ -102,6 +102,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "CONTENT_ROOT": content_root(),
         # Evidence files people attach to their external CPD: outside the web root, never served statically.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence"),
+        # The ledger's signed checkpoints (app/records/checkpoints.py): the folder they are written to,
+        # apart from the database and ideally on a host its administrators cannot write to; the Ed25519
+        # key that signs them (a file made by `flask ledger keygen`, or the key itself in the
+        # environment); and, on a machine that only verifies, the public key alone.
+        "LEDGER_CHECKPOINT_DIR": os.environ.get("LEDGER_CHECKPOINT_DIR") or str(INSTANCE_DIR / "ledger-checkpoints"),
+        "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE") or None,
+        "LEDGER_SIGNING_KEY": os.environ.get("LEDGER_SIGNING_KEY") or None,
+        "LEDGER_VERIFY_KEY_FILE": os.environ.get("LEDGER_VERIFY_KEY_FILE") or None,
         # Signing in with Microsoft Entra ID or Google Workspace (OpenID Connect): this site's client
         # registration with each. A provider without both is not configured, and no school can use it.
         # The metadata URLs are the providers' own unless set (the tests and `make oidc-demo` point them

@@ -22,6 +22,7 @@ from sqlalchemy import inspect, text
 from app import create_app
 from app.extensions import db, limiter
 from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
+from app.models.ledger import SQLITE_LEDGER_TRIGGERS
 from app.people.passwords import hash_password
 from app.platform import email
 from tests.support.page_checks import assert_good_page
@@ -168,10 +169,14 @@ class IsolatedContextClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
 
-    application = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
+    # Signed ledger checkpoints go to a folder of the run's own, never the instance folder.
+    checkpoints = str(tmp_path_factory.mktemp("ledger-checkpoints"))
+    application = create_app(
+        {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url, "LEDGER_CHECKPOINT_DIR": checkpoints}
+    )
     application.test_client_class = IsolatedContextClient
     with application.app_context():
         drop_everything(db.engine)
@@ -190,8 +195,16 @@ def _empty_tables(on_postgresql: bool) -> None:
             # Row triggers off for this transaction only (the test user is a superuser), so the ledger's
             # append-only trigger lets the cleanup through. DELETE on small tables is far quicker than TRUNCATE.
             connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            # SQLite has no such switch: the ledger's triggers go for this transaction and come back
+            # in it, so no other connection ever sees the table unguarded.
+            for name in SQLITE_LEDGER_TRIGGERS:
+                connection.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
         for table in tables:
             connection.execute(text(f'DELETE FROM "{table}"'))
+        if not on_postgresql:
+            for sql in SQLITE_LEDGER_TRIGGERS.values():
+                connection.execute(text(sql))
 
 
 @pytest.fixture(autouse=True)

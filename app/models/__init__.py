@@ -13,7 +13,7 @@ from app.models.administration import (
 )
 from app.models.cpd import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType, RecordSharing
 from app.models.leaders import Assignment, ReminderSent, RequirementChange, RequirementSetting
-from app.models.ledger import LedgerEntry, LedgerIsAppendOnly
+from app.models.ledger import LedgerEntry, LedgerIsAppendOnly, LedgerVerifiedChain
 from app.models.outbox import OutboxMessage
 from app.models.people import (
     GOVERNOR_ROLES,
@@ -50,6 +50,7 @@ __all__ = [
     "InvitationStatus",
     "LedgerEntry",
     "LedgerIsAppendOnly",
+    "LedgerVerifiedChain",
     "Membership",
     "MembershipInvitation",
     "ModuleProgress",

@@ -79,9 +79,10 @@ class ReminderSent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    # due_soon | overdue | weekly_digest
+    # due_soon | overdue | weekly_digest | ledger_checkpoint (a headteacher's copy of a checkpoint)
     kind: Mapped[str] = mapped_column(String(32))
-    # The module (or "digest"), and the period it covers: the due date, or the ISO week.
+    # The module (or "digest", "checkpoint"), and the period it covers: the due date, the ISO week, or the
+    # checkpoint's time.
     subject: Mapped[str] = mapped_column(String(100))
     period: Mapped[str] = mapped_column(String(16))
     outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))

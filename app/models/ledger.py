@@ -77,3 +77,37 @@ CREATE TRIGGER ledger_entry_append_only
 """
 
 event.listen(LedgerEntry.__table__, "after_create", DDL(LEDGER_TRIGGER_SQL).execute_if(dialect="postgresql"))
+
+# SQLite has no trigger functions; a trigger per statement kind does the same. The app itself never
+# updates or deletes a ledger row (erasure changes the person's name and email, never their entries),
+# so there is nothing to allow: the same as PostgreSQL's trigger. Migration 0020 creates these.
+SQLITE_LEDGER_TRIGGERS = {
+    "ledger_entry_no_update": """
+CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_entry is append-only: UPDATE refused');
+END""",
+    "ledger_entry_no_delete": """
+CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_entry is append-only: DELETE refused');
+END""",
+}
+
+for _trigger_sql in SQLITE_LEDGER_TRIGGERS.values():
+    event.listen(LedgerEntry.__table__, "after_create", DDL(_trigger_sql).execute_if(dialect="sqlite"))
+
+
+class LedgerVerifiedChain(db.Model):
+    """How far each person's chain has been verified, so that the nightly run checks only what is new.
+
+    Not a trust anchor: anyone who can rewrite the ledger can rewrite this too. The signed checkpoint
+    outside the database is the anchor; this only saves work (see app/records/ledger_verify.py).
+    """
+
+    __tablename__ = "ledger_verified_chain"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(Integer)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)

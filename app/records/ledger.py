@@ -2,7 +2,8 @@
 
 Each person's entries form a chain: entry n stores the hash of entry n-1 and its own SHA-256 over
 a canonical serialisation of its fields. The hashed fields hold ids, never names or emails, so
-erasing a person's details later leaves every chain valid.
+erasing a person's details later leaves every chain valid. Verifying the whole ledger at once (plain
+rows, several processes, only what is new) is app/records/ledger_verify.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 
 from app.extensions import db
@@ -51,18 +53,47 @@ HASHED_FIELDS = (
 )
 
 
-def _timestamp(value: datetime) -> str:
+def canonical_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# What json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False) builds on each call,
+# made once: the same bytes, without building an encoder for every entry.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
     """The exact bytes that are hashed: sorted keys, no spaces, UTC timestamps to the microsecond."""
     values = {name: fields[name] for name in HASHED_FIELDS}
-    values["occurred_at"] = _timestamp(values["occurred_at"])
-    values["recorded_at"] = _timestamp(values["recorded_at"])
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    values["occurred_at"] = canonical_timestamp(values["occurred_at"])
+    values["recorded_at"] = canonical_timestamp(values["recorded_at"])
+    return _CANONICAL_JSON.encode(values).encode("utf-8")
+
+
+def canonical_bytes_of_values(values) -> bytes:
+    """`canonical_bytes` for plain values in HASHED_FIELDS order whose two timestamps are already the
+    canonical text (PostgreSQL formats them while reading: see app/records/ledger_verify.py).
+
+    The fast path for verifying millions of entries. orjson writes the same bytes as the standard
+    library's encoder above (sorted keys, no spaces, UTF-8 unescaped, the same escapes), about eight
+    times faster; tests/records/test_ledger_canonical.py proves them equal on generated values. What
+    orjson refuses (whole numbers beyond 64 bits) goes to the standard library, which defines the form.
+    """
+    fields = dict(zip(HASHED_FIELDS, values, strict=True))
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return _CANONICAL_JSON.encode(fields).encode("utf-8")
+
+
+def load_json(data: bytes | str) -> Any:
+    """Parse JSON as json.loads does, quicker: for reading payloads in bulk (see ledger_verify)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def compute_hash(fields: dict[str, Any]) -> str:
@@ -190,33 +221,3 @@ def verify_chain(entries: list[LedgerEntry]) -> BrokenLink | None:
 
 def verify_person(user_id: int) -> BrokenLink | None:
     return verify_chain(entries_for(user_id))
-
-
-def verify_all(batch_size: int = 5000) -> tuple[int, int, list[BrokenLink]]:
-    """Verify every chain, streaming the table in (person, sequence) order.
-
-    Returns (people checked, entries checked, the first broken link of each broken chain).
-    """
-    broken: list[BrokenLink] = []
-    people = entries_seen = 0
-    current_user_id: int | None = None
-    chain: list[LedgerEntry] = []
-
-    def finish() -> None:
-        nonlocal people
-        if chain:
-            people += 1
-            link = verify_chain(chain)
-            if link is not None:
-                broken.append(link)
-
-    query = select(LedgerEntry).order_by(LedgerEntry.user_id, LedgerEntry.sequence)
-    for entry in db.session.scalars(query.execution_options(yield_per=batch_size)):
-        entries_seen += 1
-        if entry.user_id != current_user_id:
-            finish()
-            chain = []
-            current_user_id = entry.user_id
-        chain.append(entry)
-    finish()
-    return people, entries_seen, broken

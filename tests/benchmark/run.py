@@ -605,6 +605,19 @@ def machine_description(
     }
 
 
+def print_ledger_verify(database_url: str) -> list[dict[str, Any]]:
+    """The ledger verify section: a full run, then incremental runs (tests/benchmark/ledger_verify_bench.py)."""
+    from tests.benchmark.ledger_verify_bench import cpu_per_entry, measure, print_cpu, print_rows
+
+    print()
+    print(f"== Ledger verify on the same data (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    rows = measure(database_url)
+    print_rows(rows)
+    cost = cpu_per_entry(database_url)
+    print_cpu(cost)
+    return [*rows, {"run": "cpu per entry", **(cost or {})}]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The SEND Ready load benchmark (docs/performance.md).")
     parser.add_argument("--schools", type=int, default=50, help="schools to generate (50)")
@@ -637,6 +650,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="profile the slowest reading page: when a target is missed (auto), always or never",
     )
     parser.add_argument("--profile-requests", type=int, default=100, help="requests per page in-process (100)")
+    parser.add_argument(
+        "--ledger-verify",
+        choices=["on", "off", "only"],
+        default="on",
+        help="time `flask ledger verify` full and incremental after the pages (on), skip it, or only it",
+    )
     parser.add_argument("--json", type=Path, help="write the results here (default bench-results/<time>.json)")
     return parser.parse_args(argv)
 
@@ -646,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     check_bench_database(args.database_url)
     # A SIGTERM (a CI time-out, a kill) unwinds like Ctrl+C, so gunicorn is always stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    wrk = ensure_wrk()
+    wrk = ensure_wrk() if args.ledger_verify != "only" else ""
     journeys = [j for j in JOURNEYS if j.reference or not args.only or any(o in j.name for o in args.only)]
     started = time.monotonic()
     # Other work on the machine takes cores from the server and from wrk: say so beside the figures.
@@ -673,6 +692,9 @@ def main(argv: list[str] | None = None) -> int:
             f"in {summary['timings']['total']:.1f} s",
             flush=True,
         )
+    if args.ledger_verify == "only":
+        print_ledger_verify(args.database_url)
+        return 0
     values = lookups(args.database_url, args.password) | app_lookups(args.database_url)
 
     workdir = Path(tempfile.mkdtemp(prefix="send-ready-bench-"))
@@ -771,6 +793,8 @@ def main(argv: list[str] | None = None) -> int:
         print(profile_report)
         in_process.close()
 
+    ledger_rows = print_ledger_verify(args.database_url) if args.ledger_verify == "on" else []
+
     print()
     targeted = [row for row in rows if row.get("result") in ("PASS", "MISS")]
     if misses:
@@ -793,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
                 "journeys": rows,
                 "in_process": costs,
                 "profile": profile_report,
+                "ledger_verify": ledger_rows,
             },
             indent=2,
         )
