@@ -9,6 +9,10 @@ from typing import Any
 from markupsafe import Markup
 
 
+# What a question in a school's own module cites: it rests on the school's pages, not on a national source.
+SCHOOL_SOURCE = "school"
+
+
 @dataclass(frozen=True)
 class Section:
     document_id: str
@@ -186,6 +190,8 @@ class Catalogue:
 
     def section_label(self, ref: str) -> str:
         """How a citation reads to a person: the document's title and the section's heading."""
+        if ref == SCHOOL_SOURCE:
+            return "Written by your school"
         section = self.sections[ref]
         return f"{self.documents[section.document_id].title}: {section.heading}"
 
