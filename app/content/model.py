@@ -8,7 +8,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-
 # What a question in a school's own module cites: it rests on the school's pages, not on a national source.
 SCHOOL_SOURCE = "school"
 

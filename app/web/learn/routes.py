@@ -4,13 +4,13 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
 from app.learning import module_progress
 from app.models import Role
 from app.permissions import Permission, current_context, requires
 from app.platform import email
+from app.web.catalogue import catalogue
 from app.web.learn import bp
 
 
