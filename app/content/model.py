@@ -83,6 +83,8 @@ class Module:
     # When the module was last checked against the law and guidance, and when it must be again.
     reviewed_on: date
     review_by: date
+    # The school that wrote it (app/school_content); None for the national curriculum.
+    school_id: int | None = None
 
     def page(self, slug: str) -> Page | None:
         for page in self.pages:

@@ -227,7 +227,7 @@ def publish(module: SchoolModule, published_by_id: int) -> str:
 
 
 def build(
-    school_module_id: int, content: dict[str, Any], version: str, reviewed_on: date
+    school_id: int, school_module_id: int, content: dict[str, Any], version: str, reviewed_on: date
 ) -> tuple[Module, Quiz | None]:
     """A published copy as the catalogue's objects."""
     module_id = f"{SCHOOL_MODULE_PREFIX}{school_module_id}"
@@ -247,6 +247,7 @@ def build(
         version=version,
         reviewed_on=reviewed_on,
         review_by=reviewed_on.replace(year=reviewed_on.year + 1) if reviewed_on.month != 2 else reviewed_on,
+        school_id=school_id,
     )
     questions = content.get("questions") or []
     if not questions:
@@ -286,7 +287,7 @@ def published_entries(school_id: int) -> tuple[dict[str, Module], dict[str, Quiz
         .order_by(SchoolModule.id)
     )
     for module_id, published, version, published_at in rows:
-        module, quiz = build(module_id, published, version, published_at.date())
+        module, quiz = build(school_id, module_id, published, version, published_at.date())
         modules[module.id] = module
         if quiz is not None:
             quizzes[module.id] = quiz

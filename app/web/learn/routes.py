@@ -27,7 +27,12 @@ def your_training():
     context = current_context()
     roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
     pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
-    return render_template("learn/your_training.html", pathways=pathways, Status=module_progress.ModuleStatus)
+    return render_template(
+        "learn/your_training.html",
+        pathways=pathways,
+        from_school=module_progress.school_modules_for(catalogue(), current_user.id, roles),
+        Status=module_progress.ModuleStatus,
+    )
 
 
 @bp.route("/modules")

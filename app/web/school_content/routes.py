@@ -298,7 +298,8 @@ def publish_module(module_id: int):
     db.session.commit()
     if before is None:
         flash(
-            "Published. Staff at your school can find it in the catalogue; add it to a role's requirements to ask them to complete it."
+            "Published. Staff at your school can find it in the catalogue; "
+            "add it to a role's requirements to ask them to complete it."
         )
     elif before != version:
         flash("A new version is published. Anyone who completed an earlier one will see it was updated.")
