@@ -99,7 +99,7 @@ def test_a_senco_writes_and_publishes_a_module_that_a_ta_completes_and_the_head_
 
 
 def test_a_change_published_is_a_new_version_and_those_who_completed_are_told(app, school_people):
-    school, people, clients = school_people
+    school, _people, clients = school_people
     module_id = write_and_publish(clients["senco"], audience=("teaching_assistant",))
     first = school_catalogue(app, school.id).modules[module_id]
     read_every_page(clients["ta"], first)
@@ -123,7 +123,7 @@ def test_a_change_published_is_a_new_version_and_those_who_completed_are_told(ap
 
 
 def test_another_school_never_sees_it(app, school_people, make_school, make_person):
-    school, _, clients = school_people
+    _school, _, clients = school_people
     module_id = write_and_publish(clients["senco"])
     number = module_id.removeprefix("school-")
     other = make_school()
@@ -151,7 +151,7 @@ def test_a_teaching_assistant_cannot_write_modules(school_people):
 
 
 def test_preview_shows_the_page_without_saving_and_keeps_what_was_typed(app, school_people):
-    school, _, clients = school_people
+    _school, _, clients = school_people
     number = start_module(clients["senco"])
     url = f"/school-content/modules/{number}/page"
     body = "## Our steps\n\n| Step | Who |\n| --- | --- |\n| Notice | Anyone |\n\n<script>alert(1)</script>"
