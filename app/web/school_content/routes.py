@@ -27,8 +27,8 @@ def bounded_positive(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and 0 < len(raw) <= 4 and 1 <= int(raw) <= 1000 else None
 
 
-def _module_or_404(module_id: int) -> SchoolModule:
-    module = school_modules.module_at(current_school().id, module_id)
+def _module_or_404(school_module_id: int) -> SchoolModule:
+    module = school_modules.module_at(current_school().id, school_module_id)
     if module is None:
         abort(404)
     return module
@@ -60,14 +60,14 @@ def new_module():
         )
         db.session.commit()
         flash("Module started. Add its pages, and questions if you want a quiz, then publish it.")
-        return redirect(url_for("school_content.show_module", module_id=module.id))
+        return redirect(url_for("school_content.show_module", school_module_id=module.id))
     return render_template("school_content/module_details.html", form=form, module=None)
 
 
-@bp.route("/modules/<int:module_id>")
+@bp.route("/modules/<int:school_module_id>")
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def show_module(module_id: int):
-    module = _module_or_404(module_id)
+def show_module(school_module_id: int):
+    module = _module_or_404(school_module_id)
     return render_template(
         "school_content/show_module.html",
         module=module,
@@ -78,10 +78,10 @@ def show_module(module_id: int):
     )
 
 
-@bp.route("/modules/<int:module_id>/details", methods=["GET", "POST"])
+@bp.route("/modules/<int:school_module_id>/details", methods=["GET", "POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def edit_details(module_id: int):
-    module = _module_or_404(module_id)
+def edit_details(school_module_id: int):
+    module = _module_or_404(school_module_id)
     draft = module.draft
     form = ModuleDetailsForm(
         data=None
@@ -98,7 +98,7 @@ def edit_details(module_id: int):
         school_modules.update_details(module, _details_from(form))
         db.session.commit()
         flash("Details saved. Publish the module when you want staff to see the change.")
-        return redirect(url_for("school_content.show_module", module_id=module.id))
+        return redirect(url_for("school_content.show_module", school_module_id=module.id))
     return render_template("school_content/module_details.html", form=form, module=module)
 
 
@@ -113,15 +113,15 @@ def _number_arg(name: str, count: int) -> int | None:
     return number
 
 
-@bp.route("/modules/<int:module_id>/page", methods=["GET", "POST"])
+@bp.route("/modules/<int:school_module_id>/page", methods=["GET", "POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def edit_page(module_id: int):
+def edit_page(school_module_id: int):
     """Add a page, or change page ?page=N. Preview shows the page as staff will see it, without saving."""
-    module = _module_or_404(module_id)
+    module = _module_or_404(school_module_id)
     number = _number_arg("page", len(module.draft["pages"]))
     if number is None and len(module.draft["pages"]) >= school_modules.MAX_PAGES:
         flash(f"A module has at most {school_modules.MAX_PAGES} pages.")
-        return redirect(url_for("school_content.show_module", module_id=module.id))
+        return redirect(url_for("school_content.show_module", school_module_id=module.id))
     existing = module.draft["pages"][number - 1] if number else None
     form = PageForm(data=existing if request.method == "GET" and existing else None)
     preview = None
@@ -132,21 +132,21 @@ def edit_page(module_id: int):
             saved = school_modules.save_page(module, number, form.title.data, form.body.data)
             db.session.commit()
             flash(f"Page {saved} saved.")
-            return redirect(url_for("school_content.show_module", module_id=module.id))
+            return redirect(url_for("school_content.show_module", school_module_id=module.id))
     return render_template("school_content/edit_page.html", form=form, module=module, number=number, preview=preview)
 
 
-@bp.route("/modules/<int:module_id>/page/remove", methods=["POST"])
+@bp.route("/modules/<int:school_module_id>/page/remove", methods=["POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def remove_page(module_id: int):
-    module = _module_or_404(module_id)
+def remove_page(school_module_id: int):
+    module = _module_or_404(school_module_id)
     number = bounded_positive(request.form.get("number", ""))
     if not RemoveForm().validate_on_submit() or number is None or number > len(module.draft["pages"]):
         abort(400)
     school_modules.remove_page(module, number)
     db.session.commit()
     flash(f"Page {number} removed from the draft.")
-    return redirect(url_for("school_content.show_module", module_id=module.id))
+    return redirect(url_for("school_content.show_module", school_module_id=module.id))
 
 
 def _question_from(form: QuestionForm) -> dict | None:
@@ -226,23 +226,23 @@ def _form_data_of(question: dict) -> dict:
     return data
 
 
-@bp.route("/modules/<int:module_id>/question", methods=["GET", "POST"])
+@bp.route("/modules/<int:school_module_id>/question", methods=["GET", "POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def edit_question(module_id: int):
+def edit_question(school_module_id: int):
     """Add a question, or change question ?question=N."""
-    module = _module_or_404(module_id)
+    module = _module_or_404(school_module_id)
     questions = module.draft["questions"]
     number = _number_arg("question", len(questions))
     existing = questions[number - 1] if number else None
     if number is None and len(questions) >= school_modules.MAX_QUESTIONS:
         flash(f"A module has at most {school_modules.MAX_QUESTIONS} questions.")
-        return redirect(url_for("school_content.show_module", module_id=module.id))
+        return redirect(url_for("school_content.show_module", school_module_id=module.id))
     editable = existing is None or (
         existing["type"] != "matching" and all(o["id"] in OPTION_LETTERS for o in existing.get("options") or [])
     )
     if not editable:
         flash("This question came from an import and cannot be changed here. Remove it and import it again.")
-        return redirect(url_for("school_content.show_module", module_id=module.id))
+        return redirect(url_for("school_content.show_module", school_module_id=module.id))
     form = QuestionForm(data=_form_data_of(existing) if request.method == "GET" and existing else None)
     pages = module.draft["pages"]
     form.page.choices = [
@@ -256,29 +256,29 @@ def edit_question(module_id: int):
             saved = school_modules.save_question(module, number, question)
             db.session.commit()
             flash(f"Question {saved} saved.")
-            return redirect(url_for("school_content.show_module", module_id=module.id))
+            return redirect(url_for("school_content.show_module", school_module_id=module.id))
     return render_template(
         "school_content/edit_question.html", form=form, module=module, number=number, letters=OPTION_LETTERS
     )
 
 
-@bp.route("/modules/<int:module_id>/question/remove", methods=["POST"])
+@bp.route("/modules/<int:school_module_id>/question/remove", methods=["POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def remove_question(module_id: int):
-    module = _module_or_404(module_id)
+def remove_question(school_module_id: int):
+    module = _module_or_404(school_module_id)
     number = bounded_positive(request.form.get("number", ""))
     if not RemoveForm().validate_on_submit() or number is None or number > len(module.draft["questions"]):
         abort(400)
     school_modules.remove_question(module, number)
     db.session.commit()
     flash(f"Question {number} removed from the draft.")
-    return redirect(url_for("school_content.show_module", module_id=module.id))
+    return redirect(url_for("school_content.show_module", school_module_id=module.id))
 
 
-@bp.route("/modules/<int:module_id>/publish", methods=["POST"])
+@bp.route("/modules/<int:school_module_id>/publish", methods=["POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
-def publish_module(module_id: int):
-    module = _module_or_404(module_id)
+def publish_module(school_module_id: int):
+    module = _module_or_404(school_module_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     before = module.published_version
@@ -305,4 +305,4 @@ def publish_module(module_id: int):
         flash("A new version is published. Anyone who completed an earlier one will see it was updated.")
     else:
         flash("Nothing has changed since it was last published.")
-    return redirect(url_for("school_content.show_module", module_id=module.id))
+    return redirect(url_for("school_content.show_module", school_module_id=module.id))
