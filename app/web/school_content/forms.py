@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovFileInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -13,6 +15,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.models import SCHOOL_ROLES
 from app.school_content.modules import MAX_PAGE_CHARACTERS
+from app.web.form_fields import DayMonthYearField
 
 # The options a question written here can have (a to f); an import may bring more.
 OPTION_LETTERS = ("a", "b", "c", "d", "e", "f")
@@ -168,3 +171,53 @@ class ConfirmForm(FlaskForm):
 
 class RemoveForm(FlaskForm):
     submit = SubmitField("Remove", widget=GovSubmitInput(), render_kw={"class": "govuk-button--warning"})
+
+
+class PolicyForm(FlaskForm):
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        description="For example: SEND policy, SEN information report, accessibility plan.",
+        validators=[
+            InputRequired(message="Enter the policy's title"),
+            Length(max=200, message="The title must be 200 characters or fewer"),
+        ],
+    )
+    roles = SelectMultipleField(
+        "Who must read it?",
+        widget=GovCheckboxesInput(),
+        choices=_role_choices,
+        validators=[InputRequired(message="Select at least one role")],
+    )
+    read_by = DayMonthYearField(
+        "Read by", validators=[InputRequired(message="Enter the date it must be read by, for example 30 6 2027")]
+    )
+    file = FileField("The policy as a PDF", widget=GovFileInput(), description="5 MB or smaller.")
+    text = TextAreaField(
+        "Or write it here",
+        widget=GovTextArea(),
+        description="In Markdown, as for a module's page. Leave it empty if you chose a PDF.",
+        validators=[Optional()],
+    )
+    submit = SubmitField("Publish", widget=GovSubmitInput())
+
+
+class PolicyVersionForm(FlaskForm):
+    file = FileField("The new version as a PDF", widget=GovFileInput(), description="5 MB or smaller.")
+    text = TextAreaField(
+        "Or write it here",
+        widget=GovTextArea(),
+        description="In Markdown. Leave it empty if you chose a PDF.",
+        validators=[Optional()],
+    )
+    submit = SubmitField("Publish a new version", widget=GovSubmitInput())
+
+
+class AcknowledgeForm(FlaskForm):
+    confirm = SelectMultipleField(
+        "Confirm",
+        widget=GovCheckboxesInput(),
+        choices=[SelectChoice("read", "I have read and understood it")],
+        validators=[InputRequired(message="Confirm that you have read and understood it")],
+    )
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
