@@ -157,6 +157,12 @@ ACCESS: dict[str, Access] = {
     "school_content.edit_question": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
     "school_content.remove_question": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
     "school_content.publish_module": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    # A school's policies: published by its writers, read and acknowledged by anyone working there.
+    "school_content.list_policies": Access(WRITES_SCHOOL_CONTENT),
+    "school_content.new_policy": Access(WRITES_SCHOOL_CONTENT),
+    "school_content.show_policy": Access(WRITES_SCHOOL_CONTENT, object_arg="policy_id"),
+    "school_content.read_policy": Access(SIGNED_IN - {"la_officer"}, object_arg="policy_id"),
+    "school_content.policy_file": Access(SIGNED_IN - {"la_officer"}, object_arg="policy_id"),
     # An organisation's schools, as aggregates.
     "la.list_schools": Access(frozenset({"la_officer"})),
     "la.schools_csv": Access(frozenset({"la_officer"})),
@@ -383,6 +389,17 @@ def _invitation_at(school_id: int) -> int:
     return pending_invitation(user_id, school_id)
 
 
+def _school_policy_of(person) -> int:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.school_content import SchoolPolicy
+
+    return db.session.scalars(
+        select(SchoolPolicy.id).where(SchoolPolicy.school_id == _school_of(person)).order_by(SchoolPolicy.id)
+    ).first()
+
+
 def _school_module_of(person) -> int:
     from sqlalchemy import select
 
@@ -395,6 +412,11 @@ def _school_module_of(person) -> int:
 
 
 OBJECTS: dict[str, ObjectKind] = {
+    # A school's own policy: another school's is 'not found'.
+    "policy_id": ObjectKind(
+        own=lambda person, content: _school_policy_of(person),
+        someone_in=lambda school, content: school.school_policy_id,
+    ),
     # A school's own module, which only its writers edit: another school's is 'not found'.
     "school_module_id": ObjectKind(
         own=lambda person, content: _school_module_of(person),

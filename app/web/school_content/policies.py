@@ -135,13 +135,21 @@ def read_policy(policy_id: int):
 @bp.route("/policies/<int:policy_id>/file")
 @requires()
 def policy_file(policy_id: int):
+    """The current version exactly as published, the bytes its hash was taken of: the PDF, or the text."""
     policy = _policy_or_404(policy_id)
     version = policy.current_version
-    data = school_policies.policy_file(version) if version else None
-    if data is None:
+    if version is None:
         abort(404)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="policy-{policy.id}-version-{version.number}.pdf"'
-    # Should the PDF carry anything active, it runs nothing and reaches nothing.
+    if version.is_pdf:
+        data = school_policies.policy_file(version)
+        if data is None:
+            abort(404)
+        response = Response(data, mimetype="application/pdf")
+        disposition = f'inline; filename="policy-{policy.id}-version-{version.number}.pdf"'
+    else:
+        response = Response(version.markdown, mimetype="text/plain")
+        disposition = f'attachment; filename="policy-{policy.id}-version-{version.number}.md"'
+    response.headers["Content-Disposition"] = disposition
+    # Should the file carry anything active, it runs nothing and reaches nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
