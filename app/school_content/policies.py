@@ -17,11 +17,10 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 
 from app.extensions import db
-from app.models import LedgerEntry, Role
-from app.people import school_people
+from app.models import LedgerEntry, Membership, Role, User
 from app.platform import record_event
 from app.records import EntryKind, append_entry
 from app.school_content.models import SchoolPolicy, SchoolPolicyVersion
@@ -153,6 +152,7 @@ def policy_at(school_id: int, policy_id: int) -> SchoolPolicy | None:
 
 
 def subject_of(policy: SchoolPolicy) -> str:
+    # The same text is built in SQL in `acknowledgements`.
     return f"school-policy-{policy.id}"
 
 
@@ -248,23 +248,39 @@ class PolicyAcknowledgements:
 
 def acknowledgements(school_id: int, today: date | None = None) -> list[PolicyAcknowledgements]:
     """For each published policy, everyone at the school who must read it and whether they have
-    acknowledged its current version. Three queries, however many policies and people."""
-    current = _current_versions(school_id)
-    if not current:
-        return []
-    people = school_people(school_id, today or date.today())
-    done = _acknowledged([member.id for member, _ in people], [subject_of(policy) for policy, _ in current])
-    result = []
-    for policy, version in current:
-        required = set(policy.roles)
-        rows = [
-            PersonAcknowledgement(
-                member.id,
-                member.name,
-                (member.id, subject_of(policy), version.content_hash) in done,
-            )
-            for member, roles in people
-            if member.active and required & {role.value for role in roles}
-        ]
-        result.append(PolicyAcknowledgements(policy, version, sorted(rows, key=lambda row: row.name)))
-    return result
+    acknowledged its current version. One query, however many policies and people (a row per policy
+    and current role), so that the dashboard and the board's report stay within their query budget."""
+    today = today or date.today()
+    latest = (
+        select(SchoolPolicyVersion.policy_id, func.max(SchoolPolicyVersion.number).label("number"))
+        .group_by(SchoolPolicyVersion.policy_id)
+        .subquery()
+    )
+    subject = literal("school-policy-") + cast(SchoolPolicy.id, String)
+    rows = db.session.execute(
+        select(SchoolPolicy, SchoolPolicyVersion, Membership.role, User.id, User.name, User.active, LedgerEntry.id)
+        .join(SchoolPolicyVersion, SchoolPolicyVersion.policy_id == SchoolPolicy.id)
+        .join(latest, (latest.c.policy_id == SchoolPolicy.id) & (latest.c.number == SchoolPolicyVersion.number))
+        .outerjoin(Membership, (Membership.school_id == SchoolPolicy.school_id) & Membership.is_current(today))
+        .outerjoin(User, User.id == Membership.user_id)
+        .outerjoin(
+            LedgerEntry,
+            (LedgerEntry.user_id == User.id)
+            & (LedgerEntry.kind == EntryKind.POLICY_ACKNOWLEDGED.value)
+            & (LedgerEntry.subject_id == subject)
+            & (LedgerEntry.subject_version == SchoolPolicyVersion.content_hash),
+        )
+        .where(SchoolPolicy.school_id == school_id)
+        .order_by(SchoolPolicy.read_by, SchoolPolicy.id)
+    )
+    found: dict[int, tuple[SchoolPolicy, SchoolPolicyVersion, dict[int, PersonAcknowledgement]]] = {}
+    for policy, version, role, user_id, name, active, acknowledgement_id in rows:
+        _, _, people = found.setdefault(policy.id, (policy, version, {}))
+        if user_id is None or not active or role.value not in policy.roles:
+            continue
+        done = acknowledgement_id is not None or (user_id in people and people[user_id].acknowledged)
+        people[user_id] = PersonAcknowledgement(user_id, name, done)
+    return [
+        PolicyAcknowledgements(policy, version, sorted(people.values(), key=lambda row: (row.name, row.user_id)))
+        for policy, version, people in found.values()
+    ]
