@@ -36,6 +36,8 @@ import defusedxml.ElementTree as safe_xml
 import nh3
 from defusedxml import DefusedXmlException
 
+from app.content.question_types import QUESTION_TYPES
+
 MAX_FILE_BYTES = 1024 * 1024
 MAX_QUESTIONS = 200
 SUPPORTED_MOODLE_TYPES = {"multichoice", "truefalse", "matching", "ordering"}
@@ -263,8 +265,17 @@ def read_moodle_xml(data: bytes) -> ImportPreview:
         question["name"] = name
         if category:
             question["category"] = category
-        preview.questions.append(question)
+        _add_checked(preview, name, question)
     return preview
+
+
+def _add_checked(preview: ImportPreview, name: str, question: dict[str, Any]) -> None:
+    """Add the question if SEND Ready's own rules for its type accept it; else name what is wrong."""
+    problems = [message for _field, message in QUESTION_TYPES[question["type"]].validate(question)]
+    if problems:
+        preview.problems += [f"{name}: {problem}" for problem in problems]
+    else:
+        preview.questions.append(question)
 
 
 def _tags(element: Element) -> dict[str, str]:
@@ -515,7 +526,7 @@ def read_gift(data: bytes) -> ImportPreview:
             question["source"] = tags["source"]
         if category:
             question["category"] = category
-        preview.questions.append(question)
+        _add_checked(preview, name, question)
     return preview
 
 
