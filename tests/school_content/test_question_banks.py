@@ -8,8 +8,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from app.content import question_banks as banks
 from app.content.loader import load_catalogue
-from app.school_content import question_banks as banks
 
 BANKS = Path(__file__).parent / "banks"
 ROOT = Path(__file__).parents[2]
@@ -153,7 +153,7 @@ def test_every_national_quiz_goes_through_moodle_xml_unchanged(national):
         exported = banks.to_moodle_xml(quiz.questions, category=national.modules[module_id].title)
         preview = banks.read_moodle_xml(exported.encode())
         assert preview.problems == [] and preview.skipped == [], module_id
-        assert [_comparable(banks._as_dict(q)) for q in quiz.questions] == [
+        assert [_comparable(banks.question_as_dict(q)) for q in quiz.questions] == [
             _comparable(q) for q in preview.questions
         ], module_id
 
@@ -164,7 +164,7 @@ def test_every_national_quiz_goes_through_gift_unchanged_but_for_ordering(nation
         preview = banks.read_gift(exported.encode())
         kept = [q for q in quiz.questions if q.type != "ordering"]
         assert preview.problems == [], module_id
-        originals = [_comparable(banks._as_dict(q)) for q in kept]
+        originals = [_comparable(banks.question_as_dict(q)) for q in kept]
         back = [_comparable(q) for q in preview.questions]
         # GIFT's matching holds the pairs only, not an option no item matches.
         for original, read_back in zip(originals, back, strict=True):
@@ -209,3 +209,17 @@ def test_a_cdata_end_inside_text_is_kept():
     }  # fmt: skip
     back = banks.read_moodle_xml(banks.to_moodle_xml([question], category="C").encode()).questions[0]
     assert (back["prompt"], back["feedback"]) == ("Is ]]> kept?", "Yes ]]> it is.")
+
+
+def test_flask_content_export_questions_writes_moodle_xml_and_gift(app, tmp_path, national):
+    runner = app.test_cli_runner()
+    target = tmp_path / "bank.xml"
+    result = runner.invoke(args=["content", "export-questions", "send-essentials", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    preview = banks.read_moodle_xml(target.read_bytes())
+    assert len(preview.questions) == len(national.quizzes["send-essentials"].questions)
+    assert {q["category"] for q in preview.questions} == {national.modules["send-essentials"].title}
+    gift = runner.invoke(args=["content", "export-questions", "send-essentials", "--format", "gift"])
+    assert gift.exit_code == 0 and "::send-essentials-01::" in gift.output
+    unknown = runner.invoke(args=["content", "export-questions", "no-such-module"])
+    assert unknown.exit_code != 0 and "No quiz for: no-such-module" in unknown.output

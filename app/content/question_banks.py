@@ -106,7 +106,7 @@ def to_moodle_xml(questions, *, category: str) -> str:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>"]
     current_category = None
     for question in questions:
-        q = _as_dict(question)
+        q = question_as_dict(question)
         this_category = q.get("category") or category
         if this_category != current_category:
             lines += [
@@ -203,7 +203,7 @@ def _moodle_question(q: dict[str, Any]) -> list[str]:
     return out
 
 
-def _as_dict(question) -> dict[str, Any]:
+def question_as_dict(question) -> dict[str, Any]:
     if isinstance(question, dict):
         return question
     return {
@@ -390,7 +390,7 @@ def to_gift(questions, *, category: str) -> str:
     out, left_out = [], []
     current_category = None
     for question in questions:
-        q = _as_dict(question)
+        q = question_as_dict(question)
         if q["type"] == "ordering":
             left_out.append(q["id"])
             continue
