@@ -151,6 +151,8 @@ def save_question(module: SchoolModule, number: int | None, question: dict[str, 
 
 def add_questions(module: SchoolModule, questions: list[dict[str, Any]]) -> int:
     """Add many questions at once (an import): all of them, or none if one would not publish."""
+    if len(module.draft["questions"]) + len(questions) > MAX_QUESTIONS:
+        raise PublishRefused([f"A module has at most {MAX_QUESTIONS} questions"])
     for question in questions:
         problems = question_problems(question)
         if problems:

@@ -157,6 +157,10 @@ ACCESS: dict[str, Access] = {
     "school_content.edit_question": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
     "school_content.remove_question": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
     "school_content.publish_module": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.import_questions": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    # Any module's question bank (a national one here; a school's is its own: tests/school_content).
+    "school_content.download_moodle_xml": Access(WRITES_SCHOOL_CONTENT, content_args=("module_id",)),
+    "school_content.download_gift": Access(WRITES_SCHOOL_CONTENT, content_args=("module_id",)),
     # A school's policies: published by its writers, read and acknowledged by anyone working there.
     "school_content.list_policies": Access(WRITES_SCHOOL_CONTENT),
     "school_content.new_policy": Access(WRITES_SCHOOL_CONTENT),

@@ -221,3 +221,16 @@ class AcknowledgeForm(FlaskForm):
         validators=[InputRequired(message="Confirm that you have read and understood it")],
     )
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class ImportQuestionsForm(FlaskForm):
+    file = FileField(
+        "Question file",
+        widget=GovFileInput(),
+        description="Moodle XML (.xml) or GIFT (.txt or .gift), 1 MB or smaller, at most 200 questions.",
+    )
+    # The file's text, carried from the preview to the confirmation so that nothing is kept on the server.
+    bank_text = TextAreaField("The file's text", validators=[Optional()])
+    bank_format = StringField("Format", validators=[Optional()])
+    preview = SubmitField("Preview the questions", widget=GovSubmitInput())
+    confirm = SubmitField("Add these questions", widget=GovSubmitInput())
