@@ -228,6 +228,13 @@ def publish(module: SchoolModule, published_by_id: int) -> str:
     return version
 
 
+def _a_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
 def build(
     school_id: int, school_module_id: int, content: dict[str, Any], version: str, reviewed_on: date
 ) -> tuple[Module, Quiz | None]:
@@ -248,7 +255,8 @@ def build(
         pages=pages,
         version=version,
         reviewed_on=reviewed_on,
-        review_by=reviewed_on.replace(year=reviewed_on.year + 1) if reviewed_on.month != 2 else reviewed_on,
+        # A school answers for its own text: SEND Ready's twelve-month review rule is shown for it too.
+        review_by=_a_year_after(reviewed_on),
         school_id=school_id,
     )
     questions = content.get("questions") or []
