@@ -81,6 +81,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.web.learn import bp as learn_bp
     from app.web.main import bp as main_bp
     from app.web.quiz import bp as quiz_bp
+    from app.web.school_content import bp as school_content_bp
     from app.web.security import add_security_headers
     from app.web.templating import register_template_helpers
 
@@ -97,6 +98,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(cpd_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(school_content_bp)
     register_error_handlers(app)
     register_template_helpers(app)
 

@@ -61,6 +61,9 @@ class Permission(enum.StrEnum):
     # How current the training content is: each module's last review and next review date, and the
     # notes of changes in the law it was updated for. The same for every school; no school's data.
     VIEW_CONTENT_REVIEWS = "view_content_reviews"
+    # A school's own content: writing and publishing its modules and their questions (importing and
+    # exporting question banks), and the policies its staff must read and acknowledge.
+    WRITE_SCHOOL_CONTENT = "write_school_content"
 
 
 _LEARNER = {Permission.TAKE_TRAINING, Permission.ANSWER_KEY_QUESTIONS}
@@ -88,9 +91,13 @@ _ADMINISTRATION = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TEACHING_ASSISTANT: frozenset(_LEARNER),
     Role.TEACHER: frozenset(_LEARNER),
-    Role.SENCO: frozenset(_LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD),
+    Role.SENCO: frozenset(_LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD | {Permission.WRITE_SCHOOL_CONTENT}),
     Role.HEADTEACHER: frozenset(
-        _LEARNER | _LEADER | _SELF_ASSESSMENT_LEAD | _ADMINISTRATION | {Permission.MANAGE_REQUIREMENTS}
+        _LEARNER
+        | _LEADER
+        | _SELF_ASSESSMENT_LEAD
+        | _ADMINISTRATION
+        | {Permission.MANAGE_REQUIREMENTS, Permission.WRITE_SCHOOL_CONTENT}
     ),
     # The board reads the school's self-assessment; the SEND governor leads its own set (ROUND_OPENERS),
     # as does the chair of governors (an office: OFFICE_PERMISSIONS).

@@ -3,4 +3,5 @@ the tests see the whole schema whichever parts they have loaded."""
 
 from app import models  # noqa: F401
 from app.people import models as people_models  # noqa: F401
+from app.school_content import models as school_content_models  # noqa: F401
 from app.self_assessment import models as self_assessment_models  # noqa: F401

@@ -351,6 +351,9 @@ class SeededSchool:
     commuter: SeededPerson | None = None
     sharer: SeededPerson | None = None
     other_id: int | None = None
+    # The school's own published module (app/school_content), in its catalogue only, and its policy.
+    school_module_id: int | None = None
+    school_policy_id: int | None = None
 
     @property
     def everyone(self) -> list[SeededPerson]:
@@ -368,7 +371,68 @@ class SeededSchool:
         people = [text for person in self.everyone for text in (person.name, person.email)]
         # The joiner's address is the other school's to type; their name is not.
         joiner = [self.joiner.name] if self.joiner else []
-        return names + people + joiner + self.private_texts + list(SIGN_IN_SEEDS[self.letter])
+        school_module = [school_module_title(self.letter), school_policy_title(self.letter)]
+        return names + people + joiner + self.private_texts + list(SIGN_IN_SEEDS[self.letter]) + school_module
+
+
+def school_module_title(letter: str) -> str:
+    return {"A": "Alphaleak ways of working", "B": "Bravoleak ways of working"}[letter]
+
+
+def school_policy_title(letter: str) -> str:
+    return {"A": "Alphaleak SEND policy", "B": "Bravoleak SEND policy"}[letter]
+
+
+def _seed_school_policy(letter: str, school_id: int, author_id: int) -> int:
+    """A published policy every role at the school must read."""
+    from app.school_content import policies as school_policies
+
+    policy = school_policies.create(
+        school_id=school_id,
+        created_by_id=author_id,
+        title=school_policy_title(letter),
+        roles=[role.value for role in Role if not role.is_organisation_role],
+        read_by=date(2030, 7, 1),
+    )
+    school_policies.publish_version(
+        policy, school_policies.markdown_content(f"## {school_policy_title(letter)}\n\nOur policy."), author_id
+    )
+    return policy.id
+
+
+def _seed_school_module(letter: str, school_id: int, author_id: int) -> int:
+    """A published module of the school's own, with a page and a quiz, seen by no other school."""
+    from app.school_content import modules as school_modules
+
+    module = school_modules.create(
+        school_id=school_id,
+        created_by_id=author_id,
+        details=school_modules.ModuleDetails(
+            title=school_module_title(letter),
+            summary=f"How we work at {letter}.",
+            audience=[role.value for role in Role if not role.is_organisation_role],
+            minutes=15,
+            outcomes=["Follow our procedures"],
+        ),
+    )
+    school_modules.save_page(module, None, f"{school_module_title(letter)}: steps", "## Steps\n\n- Notice\n- Tell")
+    for number in (1, 2, 3):
+        school_modules.save_question(
+            module,
+            None,
+            {
+                "type": "true_false",
+                "kind": "recall",
+                "prompt": f"Statement {number} about {school_module_title(letter)}.",
+                "options": [],
+                "items": [],
+                "answer": True,
+                "feedback": "It is.",
+                "page": "page-1",
+            },
+        )
+    school_modules.publish(module, author_id)
+    return module.id
 
 
 # Each seeded school's Microsoft tenant and staff email domain for Microsoft and Google sign-in.
@@ -432,8 +496,21 @@ def _seed_school(letter: str) -> SeededSchool:
         Membership(user_id=joiner_user.id, role=Role.TEACHER, started_on=date(2024, 9, 1), school_id=school.id)
     )
     joiner = SeededPerson(joiner_user.id, joiner_user.name, joiner_user.email, Role.TEACHER.value)
+    school_module_id = _seed_school_module(letter, school.id, people[Role.HEADTEACHER.value].id)
+    school_policy_id = _seed_school_policy(letter, school.id, people[Role.HEADTEACHER.value].id)
     db.session.commit()
-    return SeededSchool(letter, school.id, school.name, school.urn, organisation.name, people, pending, joiner=joiner)
+    return SeededSchool(
+        letter,
+        school.id,
+        school.name,
+        school.urn,
+        organisation.name,
+        people,
+        pending,
+        joiner=joiner,
+        school_module_id=school_module_id,
+        school_policy_id=school_policy_id,
+    )
 
 
 def _seed_people_of_both(schools: dict[str, SeededSchool]) -> dict[str, SeededSchool]:

@@ -67,3 +67,43 @@ def content_coverage(root: str | None) -> None:
     from app.content.coverage import coverage_report
 
     click.echo(coverage_report(_load_or_exit(_root(root))))
+
+
+@content_cli.command("export-questions")
+@click.argument("module_ids", nargs=-1)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["moodle", "gift"]),
+    default="moodle",
+    show_default=True,
+    help="Moodle XML, or GIFT (which has no ordering questions: they are left out and named).",
+)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file, not the screen.")
+@click.option("--root", type=click.Path(file_okay=False, exists=True), help="Export content from another folder.")
+def content_export_questions(module_ids: tuple[str, ...], file_format: str, output: str | None, root: str | None):
+    """Write the question banks of the named modules (every module with a quiz if none is named) as
+    Moodle XML or GIFT, each module's questions in a category named after it."""
+    from app.content.question_banks import to_gift, to_moodle_xml
+
+    loaded = _load_or_exit(_root(root))
+    unknown = [module_id for module_id in module_ids if module_id not in loaded.quizzes]
+    if unknown:
+        raise click.UsageError(f"No quiz for: {', '.join(unknown)}. Modules with one: {', '.join(loaded.quizzes)}")
+    questions = []
+    for module_id in module_ids or tuple(loaded.quizzes):
+        title = loaded.modules[module_id].title
+        questions += [{**_as_exported(question), "category": title} for question in loaded.quizzes[module_id].questions]
+    writer = to_moodle_xml if file_format == "moodle" else to_gift
+    text = writer(questions, category="SEND Ready")
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(questions)} questions to {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _as_exported(question) -> dict:
+    from app.content.question_banks import question_as_dict
+
+    return question_as_dict(question)

@@ -8,6 +8,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+# What a question in a school's own module cites: it rests on the school's pages, not on a national source.
+SCHOOL_SOURCE = "school"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -82,6 +85,8 @@ class Module:
     # When the module was last checked against the law and guidance, and when it must be again.
     reviewed_on: date
     review_by: date
+    # The school that wrote it (app/school_content); None for the national curriculum.
+    school_id: int | None = None
 
     def page(self, slug: str) -> Page | None:
         for page in self.pages:
@@ -188,6 +193,8 @@ class Catalogue:
 
     def section_label(self, ref: str) -> str:
         """How a citation reads to a person: the document's title and the section's heading."""
+        if ref == SCHOOL_SOURCE:
+            return "Written by your school"
         section = self.sections[ref]
         return f"{self.documents[section.document_id].title}: {section.heading}"
 

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.demo.school_content import load_demo_school_content
 from app.demo.sign_in import load_demo_sign_in
 from app.extensions import db
 from app.models import Membership, Organisation, OrganisationKind, Role, School, SchoolPhase, User
@@ -150,6 +151,7 @@ def load_demo_data(*, reset_passwords: bool = False, today: date | None = None) 
     load_demo_joining(today)
     load_demo_sign_in()
     db.session.flush()
+    load_demo_school_content(today)
     load_demo_self_assessment(today)
     _load_demo_training(result, today, password_hash)
     return result

@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.models.schools import new_training_revision
+from app.school_content import SchoolModule
 
 _PENDING = "training_revision_changes"
 # What the dashboard reads of a person and of their progress on a module; other changes (a sign-in
@@ -51,6 +52,9 @@ def _affected(instance, is_new_or_deleted: bool) -> tuple[int | None, int | None
         return None, instance.user_id
     if isinstance(instance, User) and not is_new_or_deleted and _changed(instance, _PERSON_FIELDS):
         return None, instance.id
+    if isinstance(instance, SchoolModule) and (is_new_or_deleted or _changed(instance, ("published_version",))):
+        # A school module published (or a new version of one) is in the school's catalogue from now on.
+        return instance.school_id, None
     if isinstance(instance, LedgerEntry) and is_new_or_deleted and instance.kind in _QUALIFICATION_KINDS:
         return None, instance.user_id
     return None, None

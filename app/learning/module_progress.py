@@ -243,3 +243,19 @@ def pathways_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[P
 
         views.append(PathwayView(pathway, [row(m) for m in pathway.required], [row(m) for m in pathway.optional]))
     return views
+
+
+def school_modules_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[PathwayRow]:
+    """The modules the person's school wrote for any of their roles, with each one's status."""
+    modules = [
+        module
+        for module in catalogue.modules.values()
+        if module.school_id is not None and any(role in module.audience for role in roles)
+    ]
+    if not modules:
+        return []
+    progress = progress_for(user_id)
+    return [
+        PathwayRow(module, status_of(module, progress.get(module.id)), ())
+        for module in sorted(modules, key=lambda module: module.title)
+    ]

@@ -41,6 +41,9 @@ class AuditAction(enum.StrEnum):
     SIGN_IN_ACCOUNT_LINKED = "sign_in_account_linked"
     SIGN_IN_ACCOUNT_REMOVED = "sign_in_account_removed"
     PASSWORD_RECOVERY_SIGN_IN = "password_recovery_sign_in"  # noqa: S105 (an event, not a password)
+    SCHOOL_MODULE_CREATED = "school_module_created"
+    SCHOOL_MODULE_PUBLISHED = "school_module_published"
+    SCHOOL_POLICY_PUBLISHED = "school_policy_published"
 
     @property
     def label(self) -> str:
@@ -71,6 +74,9 @@ AUDIT_ACTION_LABELS = {
     AuditAction.SIGN_IN_ACCOUNT_LINKED: "Microsoft or Google account linked",
     AuditAction.SIGN_IN_ACCOUNT_REMOVED: "Microsoft or Google account removed",
     AuditAction.PASSWORD_RECOVERY_SIGN_IN: "Signed in with a password while Microsoft or Google sign-in is required",
+    AuditAction.SCHOOL_MODULE_CREATED: "School module started",
+    AuditAction.SCHOOL_MODULE_PUBLISHED: "School module published",
+    AuditAction.SCHOOL_POLICY_PUBLISHED: "School policy published",
 }
 
 

@@ -35,6 +35,8 @@ class EntryKind(enum.StrEnum):
     ENTRY_CORRECTED = "entry_corrected"
     # A leader withdraws the certificate of a module completion issued in error.
     CERTIFICATE_VOIDED = "certificate_voided"
+    # A person read and acknowledged a version of a school's policy (its hash is the subject version).
+    POLICY_ACKNOWLEDGED = "policy_acknowledged"
 
 
 HASHED_FIELDS = (

@@ -92,6 +92,7 @@ KIND_LABELS = {
     EntryKind.ENTRY_VERIFIED.value: "Verification",
     EntryKind.ENTRY_REJECTED.value: "Rejection",
     EntryKind.CERTIFICATE_VOIDED.value: "Certificate voided",
+    EntryKind.POLICY_ACKNOWLEDGED.value: "School policy read and acknowledged",
 }
 EXTERNAL_KINDS = (EntryKind.EXTERNAL_CPD_RECORDED.value, EntryKind.ENTRY_CORRECTED.value)
 DECISION_KINDS = (EntryKind.ENTRY_VERIFIED.value, EntryKind.ENTRY_REJECTED.value)

@@ -29,6 +29,7 @@ from tests.browser.helpers import axe_problem, save_screenshot
 EXCLUDED_ENDPOINTS = {
     "static": "stylesheets, scripts and images, not pages",
     "main.health": "a JSON answer for load balancers, not a page",
+    "school_content.policy_file": "a school policy's PDF or text to download, not a page",
 }
 # Whole families of routes that are not pages, by the shape of their address or endpoint name.
 EXCLUDED_RULES = [

@@ -47,6 +47,8 @@ READS_BOARD_REPORT = frozenset({"headteacher", "senco", "governor", "send_govern
 # Those who see how current the training content is (its review dates and change notes): the school's
 # leaders and its administrator.
 SEES_CONTENT_REVIEWS = frozenset({"senco", "headteacher", "school_admin"})
+# Those who write the school's own modules and policies.
+WRITES_SCHOOL_CONTENT = frozenset({"senco", "headteacher"})
 # Those who keep the staff list (roles, leavers, governors' terms, imports) and answer for the school's
 # personal data (a person's data, erasure, retention, the audit log).
 RUNS_ADMINISTRATION = frozenset({"headteacher", "school_admin"})
@@ -154,6 +156,26 @@ ACCESS: dict[str, Access] = {
     "leaders.manage_requirements": Access(frozenset({"headteacher"})),
     "leaders.board_report": Access(READS_BOARD_REPORT),
     "leaders.board_report_pdf": Access(READS_BOARD_REPORT),
+    # A school's own modules: another school's answers 404.
+    "school_content.list_modules": Access(WRITES_SCHOOL_CONTENT),
+    "school_content.new_module": Access(WRITES_SCHOOL_CONTENT),
+    "school_content.show_module": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.edit_details": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.edit_page": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.remove_page": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.edit_question": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.remove_question": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.publish_module": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    "school_content.import_questions": Access(WRITES_SCHOOL_CONTENT, object_arg="school_module_id"),
+    # Any module's question bank (a national one here; a school's is its own: tests/school_content).
+    "school_content.download_moodle_xml": Access(WRITES_SCHOOL_CONTENT, content_args=("module_id",)),
+    "school_content.download_gift": Access(WRITES_SCHOOL_CONTENT, content_args=("module_id",)),
+    # A school's policies: published by its writers, read and acknowledged by anyone working there.
+    "school_content.list_policies": Access(WRITES_SCHOOL_CONTENT),
+    "school_content.new_policy": Access(WRITES_SCHOOL_CONTENT),
+    "school_content.show_policy": Access(WRITES_SCHOOL_CONTENT, object_arg="policy_id"),
+    "school_content.read_policy": Access(SIGNED_IN - {"la_officer"}, object_arg="policy_id"),
+    "school_content.policy_file": Access(SIGNED_IN - {"la_officer"}, object_arg="policy_id"),
     # An organisation's schools, as aggregates.
     "la.list_schools": Access(frozenset({"la_officer"})),
     "la.schools_csv": Access(frozenset({"la_officer"})),
@@ -382,7 +404,39 @@ def _invitation_at(school_id: int) -> int:
     return pending_invitation(user_id, school_id)
 
 
+def _school_policy_of(person) -> int:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.school_content import SchoolPolicy
+
+    return db.session.scalars(
+        select(SchoolPolicy.id).where(SchoolPolicy.school_id == _school_of(person)).order_by(SchoolPolicy.id)
+    ).first()
+
+
+def _school_module_of(person) -> int:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.school_content import SchoolModule
+
+    return db.session.scalars(
+        select(SchoolModule.id).where(SchoolModule.school_id == _school_of(person)).order_by(SchoolModule.id)
+    ).first()
+
+
 OBJECTS: dict[str, ObjectKind] = {
+    # A school's own policy: another school's is 'not found'.
+    "policy_id": ObjectKind(
+        own=lambda person, content: _school_policy_of(person),
+        someone_in=lambda school, content: school.school_policy_id,
+    ),
+    # A school's own module, which only its writers edit: another school's is 'not found'.
+    "school_module_id": ObjectKind(
+        own=lambda person, content: _school_module_of(person),
+        someone_in=lambda school, content: school.school_module_id,
+    ),
     # Someone invited who has not chosen a password: the one kind of person whose invitation can be
     # sent again, so a missing school check would show as a success rather than as a 400.
     "user_id": ObjectKind(

@@ -348,7 +348,52 @@ def made_round(world: World, label: str = "large") -> int:
     return world.made[key]
 
 
+def _school_content(world: World, kind: str) -> int:
+    """The large school's own published module (two pages, three questions) and policy, made once."""
+    if "school_module_id" not in world.made:
+        from app.school_content import modules as school_modules
+        from app.school_content import policies as school_policies
+
+        school_id = world.schools["large"].id
+        author = world.people["large"]["head"].id
+        everyone = [role.value for role in Role if not role.is_organisation_role]
+        module = school_modules.create(
+            school_id=school_id,
+            created_by_id=author,
+            details=school_modules.ModuleDetails("Our procedures", "How we work.", everyone, 20, ["Follow them"]),
+        )
+        for number in (1, 2):
+            school_modules.save_page(module, None, f"Page {number}", f"## Part {number}\n\n- A step")
+        for number in (1, 2, 3):
+            school_modules.save_question(
+                module,
+                None,
+                {
+                    "type": "true_false",
+                    "kind": "recall",
+                    "prompt": f"Statement {number}.",
+                    "options": [],
+                    "items": [],
+                    "answer": True,
+                    "feedback": "It is.",
+                    "page": "page-1",
+                },
+            )
+        school_modules.publish(module, author)
+        policy = school_policies.create(
+            school_id=school_id, created_by_id=author, title="SEND policy", roles=everyone, read_by=date(2030, 7, 1)
+        )
+        school_policies.publish_version(policy, school_policies.markdown_content("## Our policy\n\nText."), author)
+        db.session.commit()
+        world.made["school_module_id"] = module.id
+        world.made["policy_id"] = policy.id
+    return world.made[kind]
+
+
 ARGUMENTS: dict[str, Callable[[World, str], object]] = {
+    # The large school's own module and policy (app/school_content).
+    "school_module_id": lambda world, endpoint: _school_content(world, "school_module_id"),
+    "policy_id": lambda world, endpoint: _school_content(world, "policy_id"),
     # A person in the school (for the people pages): the teaching assistant.
     "user_id": lambda world, endpoint: world.people["large"]["ta1"].id,
     "token": lambda world, endpoint: world.tokens[

@@ -7,7 +7,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from app.content import catalogue
 from app.extensions import db
 from app.models import SCHOOL_ROLES, Role
 from app.people import accounts, governors, invitations, staff
@@ -31,6 +30,7 @@ from app.web.admin.forms import (
     StartDateForm,
     known_value,
 )
+from app.web.catalogue import catalogue
 
 
 @bp.route("/")

@@ -6,7 +6,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.content import catalogue
 from app.extensions import db
 from app.leadership import board_report as board_reports
 from app.leadership import snapshots
@@ -17,6 +16,7 @@ from app.people import staff_rows
 from app.people.staff import person_in_school_or_404
 from app.permissions import Permission, current_school, requires
 from app.platform.pdf import render_pdf
+from app.web.catalogue import catalogue
 from app.web.leaders import bp
 from app.web.leaders.forms import AssignTrainingForm, RefreshForm, RequirementForm
 

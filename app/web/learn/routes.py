@@ -6,7 +6,6 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.content import catalogue
 from app.content.model import Module
 from app.extensions import db
 from app.leadership.own_training import OwnTraining, own_training
@@ -16,6 +15,7 @@ from app.learning import search as content_search
 from app.models import Role
 from app.permissions import Permission, current_context, public, requires
 from app.platform import email
+from app.web.catalogue import catalogue
 from app.web.learn import bp
 
 
@@ -41,7 +41,11 @@ def your_training():
     roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
     pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
     return render_template(
-        "learn/your_training.html", pathways=pathways, own=_own_training(), Status=module_progress.ModuleStatus
+        "learn/your_training.html",
+        pathways=pathways,
+        from_school=module_progress.school_modules_for(catalogue(), current_user.id, roles),
+        own=_own_training(),
+        Status=module_progress.ModuleStatus,
     )
 
 

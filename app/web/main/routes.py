@@ -4,12 +4,12 @@ from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.content import catalogue
 from app.leadership.own_training import own_training
 from app.learning import module_progress
 from app.models import Role
 from app.people import joining
 from app.permissions import Permission, available_contexts, current_context, public, requires
+from app.web.catalogue import catalogue
 from app.web.main import bp
 from app.web.main.forms import SwitchContextForm
 from app.web.sessions import safe_next_url

@@ -5,7 +5,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from app.content import catalogue
 from app.content.model import Module
 from app.content.question_types import QUESTION_TYPES, AnswerError
 from app.extensions import db
@@ -14,6 +13,7 @@ from app.models.quizzes import AttemptStatus
 from app.people import staff
 from app.permissions import Permission, current_context, current_school, requires
 from app.quizzes import attempts, results, review
+from app.web.catalogue import catalogue
 from app.web.quiz import bp
 from app.web.quiz.forms import ExtraAttemptsForm
 
