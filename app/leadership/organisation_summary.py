@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership import check_state, snapshots
+from app.leadership import check_state, school_figures
 from app.leadership.snapshots import ModuleCompletion
 from app.models import Organisation, School
 from app.platform import spreadsheet_safe
@@ -45,7 +45,7 @@ def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> li
     schools = list(
         db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
     )
-    figures = snapshots.figures_for_schools(catalogue, schools)
+    figures = school_figures.figures_for_schools(catalogue, schools)
     positions = {entry.school.id: entry.rounds for entry in organisation_positions(organisation)}
     return [
         SchoolSummary(
