@@ -53,7 +53,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout: connections are replaced after half an hour, and a reading request
+        # whose connection had dropped is run again on a new one (app/platform/database.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Email: SMTP when MAIL_SERVER is set, otherwise each message is written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,

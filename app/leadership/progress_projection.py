@@ -159,10 +159,12 @@ def _chunks(items: list, size: int = 900) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def resolved(school_ids, today: date) -> Subquery:
+def resolved(school_ids, today: date, module_ids: list[str] | None = None, user_ids=None) -> Subquery:
     """One row per person and required module at each school, as `personal_requirements` and
     `status_for` would give them on `today`: school_id, user_id, module_id, status, status_date,
-    assigned. `school_ids` may be a list or a subquery of ids."""
+    assigned. `school_ids` may be a list or a subquery of ids; `module_ids` limits it to those modules
+    and `user_ids` (a list or a query) to those people: each person and module is resolved on its own,
+    so neither changes the rows that remain."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
     rows = _table
     holds_role_today = and_(
@@ -191,6 +193,8 @@ def resolved(school_ids, today: date) -> Subquery:
             .label("assigned_due"),
         )
         .where(rows.c.school_id.in_(school_ids), or_(holds_role_today, and_(rows.c.source == ASSIGNED, member_today)))
+        .where(rows.c.module_id.in_(module_ids) if module_ids is not None else literal(True))
+        .where(rows.c.user_id.in_(user_ids) if user_ids is not None else literal(True))
         .subquery("candidates")
     )
     c = candidates.c

@@ -35,11 +35,14 @@ class ProjectionDiffers(AssertionError):
     """The projection's figures differ from the Python rules': a write did not rebuild its rows."""
 
 
-def figures_for_schools(
-    catalogue: Catalogue, schools: list[School], today: date | None = None
-) -> dict[int, SchoolFigures]:
-    today = today or date.today()
-    figures = _work_out(catalogue, schools, today)
+def figures_for_schools(catalogue: Catalogue, schools: list[School]) -> dict[int, SchoolFigures]:
+    """Each school's figures, kept in this process under the school's training revision (which every
+    node reads from the database, so a change through any node is seen by all at once); the schools
+    not kept, or changed since, are worked out together by the database."""
+    today = date.today()
+    figures = snapshots.kept(
+        schools, "projection-figures", lambda missing: _work_out(catalogue, missing, today), catalogue, today
+    )
     if schools and current_app.config.get("TRAINING_SNAPSHOT_VERIFY"):
         by_rules = {
             school_id: SchoolFigures.of(training)
@@ -71,8 +74,8 @@ def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[
     ):
         completion[school_id][module_id] = ModuleCompletion(int(completed or 0), required)
     order = {module_id: index for index, module_id in enumerate(catalogue.modules)}
-    essentials = _essentials(ids, today, resolved)
-    induction = _ta_induction(catalogue, ids, today, resolved)
+    essentials = _essentials(ids, today)
+    induction = _ta_induction(catalogue, ids, today)
     governors = _send_governors(ids, today)
     sencos = _senco_checks(schools, today)
 
@@ -89,7 +92,7 @@ def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[
     return result
 
 
-def _essentials(ids: list[int], today: date, resolved) -> dict[int, tuple]:
+def _essentials(ids: list[int], today: date) -> dict[int, tuple]:
     """Check 4: every member of staff has completed SEND essentials (statutory.run_checks, in SQL)."""
     staff = (
         select(Membership.school_id, Membership.user_id)
@@ -97,6 +100,7 @@ def _essentials(ids: list[int], today: date, resolved) -> dict[int, tuple]:
         .distinct()
         .subquery("staff")
     )
+    resolved = projection.resolved(ids, today, [statutory.ESSENTIALS])
     r = resolved.c
     cell = and_(r.school_id == staff.c.school_id, r.user_id == staff.c.user_id, r.module_id == statutory.ESSENTIALS)
     done = r.status == COMPLETED
@@ -121,7 +125,7 @@ def _essentials(ids: list[int], today: date, resolved) -> dict[int, tuple]:
     return result
 
 
-def _ta_induction(catalogue: Catalogue, ids: list[int], today: date, resolved) -> dict[int, tuple]:
+def _ta_induction(catalogue: Catalogue, ids: list[int], today: date) -> dict[int, tuple]:
     """Check 5: teaching assistants who started in the last year completed their induction in time."""
     pathway = catalogue.pathways.get(Role.TEACHING_ASSISTANT.value)
     induction = sorted(pathway.required) if pathway else []
@@ -136,11 +140,11 @@ def _ta_induction(catalogue: Catalogue, ids: list[int], today: date, resolved) -
         .having(func.min(Membership.started_on) >= add_months(today, -statutory.NEW_TA_MONTHS))
         .subquery("new_tas")
     )
+    resolved = projection.resolved(ids, today, induction, select(new_tas.c.user_id))
     r = resolved.c
     cell = and_(
         r.school_id == new_tas.c.school_id,
         r.user_id == new_tas.c.user_id,
-        r.module_id.in_(induction or [""]),
         r.status != COMPLETED,
     )
     # Each new TA's earliest date among the induction modules not yet completed (none: on track).

@@ -90,6 +90,27 @@ def figures_for_schools(catalogue: Catalogue, schools: list[School]) -> dict[int
     return _kept(catalogue, schools, "figures", SchoolFigures.of)
 
 
+def kept(schools: list[School], kind: str, work_out, catalogue: Catalogue, today: date) -> dict[int, Any]:
+    """What `work_out(schools)` gives for each school, reused while the school's revision, the date and
+    the content stand; only the schools not kept (or changed since) are worked out, together."""
+    cache = _cache()
+    found: dict[int, Any] = {}
+    with _lock:
+        for school in schools:
+            entry = cache.get(_key(kind, school, today)) if cache is not None else None
+            if entry is not None and entry[0] is catalogue:
+                found[school.id] = entry[1]
+    missing = [school for school in schools if school.id not in found]
+    if missing:
+        worked_out = work_out(missing)
+        if cache is not None:
+            with _lock:
+                for school in missing:
+                    cache[_key(kind, school, today)] = (catalogue, worked_out[school.id])
+        found.update(worked_out)
+    return found
+
+
 def _kept(catalogue: Catalogue, schools: list[School], kind: str, keep) -> dict[int, Any]:
     """What `keep` makes of each school's training, reused while the school's revision and the date
     stand; the schools not already kept are worked out together, in a fixed number of queries."""

@@ -7,6 +7,8 @@ from flask import render_template
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from app.platform import read_again_on_new_connection
+
 log = logging.getLogger("send_ready.errors")
 
 KNOWN_PAGES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
@@ -29,6 +31,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error):
+        read_again = read_again_on_new_connection(error)
+        if read_again is not None:
+            return read_again
         reference = secrets.token_hex(4).upper()
         log.error("Server error, reference %s", reference, exc_info=error)
         try:
