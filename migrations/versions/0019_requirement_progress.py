@@ -1,4 +1,5 @@
-"""The requirement projection: what each role and assignment asks of a person, with their progress
+"""The requirement projection: what each role and assignment asks of a person, with their progress; a
+school's local authority
 
 Revision ID: 0019
 Revises: 0014
@@ -19,6 +20,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("school") as batch:
+        batch.add_column(sa.Column("local_authority", sa.String(length=120), nullable=True))
     op.create_table(
         "requirement_progress",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -66,3 +69,5 @@ def downgrade():
     op.drop_index("ix_requirement_progress_user_id", table_name="requirement_progress")
     op.drop_index("ix_requirement_progress_school_user_module", table_name="requirement_progress")
     op.drop_table("requirement_progress")
+    with op.batch_alter_table("school") as batch:
+        batch.drop_column("local_authority")

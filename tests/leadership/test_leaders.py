@@ -678,7 +678,7 @@ def test_the_organisation_view_shows_aggregates_and_no_names(app, make_school, m
     for name in names:
         assert name not in page
     compared = client.get(f"/organisation/schools?school={second.id}").get_data(as_text=True)
-    table = compared.split("Training completed</h2>")[1].split("</table>")[0]
+    table = compared.split("Training completed</h3>")[1].split("</table>")[0]
     assert "Beta Primary" in table and "Alpha Primary" not in table
     exported = client.get(f"/organisation/schools.csv?school={first.id}&school={second.id}").get_data(as_text=True)
     assert exported.splitlines()[0] == "Measure,Alpha Primary,Beta Primary"
