@@ -119,6 +119,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "LRS_PASSWORD": os.environ.get("LRS_PASSWORD", ""),
         # How many schools' worked-out training dashboards each server process keeps
         # (app/leadership/snapshots.py); 0 works every one out on every visit.
+        # Each school's totals for an organisation's view, kept apart from the dashboards (a few hundred
+        # bytes a school): enough for the largest local authorities several times over.
+        "ORGANISATION_FIGURES_CACHE_SIZE": int(os.environ.get("ORGANISATION_FIGURES_CACHE_SIZE", "5000")),
         "TRAINING_SNAPSHOT_CACHE_SIZE": int(os.environ.get("TRAINING_SNAPSHOT_CACHE_SIZE", "256")),
         # Work each kept dashboard out again and fail loudly if it differs (the tests switch this on).
         "TRAINING_SNAPSHOT_VERIFY": _flag("TRAINING_SNAPSHOT_VERIFY", False),

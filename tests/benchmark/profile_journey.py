@@ -187,6 +187,56 @@ class InProcess:
             f"cProfile, {requests} requests, the top {top} functions by their own time:\n{listing}"
         )
 
+    def cold_and_warm(self, path: str, email: str | None, *, changes: int = 10, requests: int = 50) -> dict:
+        """An organisation's view three ways, in ms a request: warm (every school's figures kept), the
+        first request after a change at one school (that school worked out again), and the first after
+        a new day or a deploy (every school worked out again); with the health check beside them."""
+        import random
+
+        from sqlalchemy import select, update
+
+        from app.extensions import db
+        from app.models import School
+        from app.models.schools import new_training_revision
+
+        client = self._warm(path, email)
+        with self.app.app_context():
+            school_ids = list(db.session.scalars(select(School.id)))
+
+        def one(prepare=None) -> float:
+            if prepare is not None:
+                prepare()
+            started = time.perf_counter()
+            status = client.get(path).status_code
+            assert status == 200, f"GET {path} answered {status}"
+            return (time.perf_counter() - started) * 1000
+
+        def change_one_school() -> None:
+            # What any write does to the school (app/leadership/revisions.py), from another node or worker.
+            with self.app.app_context():
+                db.session.execute(
+                    update(School)
+                    .where(School.id == random.choice(school_ids))
+                    .values(training_revision=new_training_revision())
+                )
+                db.session.commit()
+
+        def forget_everything() -> None:
+            self.app.extensions.pop("training_snapshots", None)
+            self.app.extensions.pop("organisation_figures", None)
+
+        warm = [one() for _ in range(requests)]
+        after_change = [one(change_one_school) for _ in range(changes)]
+        all_cold = [one(forget_everything) for _ in range(3)]
+        health = self.breakdown("/healthz", None, requests=200).mean_ms
+        return {
+            "warm_ms": sum(warm) / len(warm),
+            "after_a_change_ms": sum(after_change) / len(after_change),
+            "every_school_cold_ms": sum(all_cold) / len(all_cold),
+            "health_check_ms": health,
+            "schools": len(school_ids),
+        }
+
     def close(self) -> None:
         self.engine.dispose()
 
