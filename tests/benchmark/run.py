@@ -380,8 +380,8 @@ def free_port() -> int:
 class Server:
     """gunicorn in its own process group, stopped (and if need be killed) whatever happens."""
 
-    def __init__(self, *, database_url: str, workers: int, log_path: Path):
-        self.port = free_port()
+    def __init__(self, *, database_url: str, workers: int, log_path: Path, port: int = 0):
+        self.port = port or free_port()
         self.log_path = log_path
         env = {
             **os.environ,
@@ -618,6 +618,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: any free one)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for the pages (16)")
     parser.add_argument("--sign-in-connections", type=int, default=4, help="wrk connections for sign-in (4)")
     parser.add_argument(
@@ -677,7 +678,9 @@ def main(argv: list[str] | None = None) -> int:
     values = lookups(args.database_url, args.password) | app_lookups(args.database_url)
 
     workdir = Path(tempfile.mkdtemp(prefix="send-ready-bench-"))
-    server = Server(database_url=args.database_url, workers=args.workers, log_path=workdir / "gunicorn.log")
+    server = Server(
+        database_url=args.database_url, workers=args.workers, log_path=workdir / "gunicorn.log", port=args.port
+    )
     runs: list[dict[str, dict]] = []
     try:
         server.wait_until_ready()

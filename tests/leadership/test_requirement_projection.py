@@ -188,3 +188,15 @@ def test_a_write_changes_the_projection_in_its_own_transaction(app, make_school,
         ).one()
         is not None
     )
+
+
+def test_the_rebuild_command_rewrites_the_projection(app, make_school, make_person):
+    school = make_school()
+    ta_id = make_person(school, Role.TEACHING_ASSISTANT).id
+    db.session.execute(RequirementProgress.__table__.delete())
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["rebuild-requirements"])
+    assert result.exit_code == 0, result.output
+    assert "Requirement projection rebuilt" in result.output
+    db.session.remove()
+    assert db.session.scalars(select(RequirementProgress).where(RequirementProgress.user_id == ta_id)).all()
