@@ -36,7 +36,7 @@ def list_schools():
         summaries=summaries,
         page=page,
         shown=shown,
-        several_authorities=len({s.school.local_authority for s in summaries if s.school.local_authority}) > 0,
+        shows_authority=any(s.school.local_authority for s in summaries),
         chosen_ids=chosen_ids,
         module_ids=module_ids,
         modules=catalogue().modules,
