@@ -1,5 +1,5 @@
 """Command-line tasks: `flask demo`, `flask ledger verify`, `flask outbox send|work`, `flask users ...`,
-`flask import-staff`, `flask apply-retention`."""
+`flask import-staff`, `flask apply-retention`, `flask rebuild-requirements`."""
 
 from __future__ import annotations
 
@@ -284,6 +284,19 @@ def register_commands(app: Flask) -> None:
         built = ensure_index(app.extensions["catalogue"])
         db.session.commit()
         click.echo("The search index was built from the content." if built else "The search index is up to date.")
+
+    @app.cli.command("rebuild-requirements")
+    def rebuild_requirements_command():
+        """Rewrite everyone's rows of the requirement projection from their roles, assignments and progress.
+
+        Each write keeps its own rows current; run this after deploying changed content (a pathway's
+        modules or windows), which changes what is required of everyone at once."""
+        from app.leadership.progress_projection import rebuild
+
+        started = time.perf_counter()
+        rows = rebuild(db.session, app.extensions["catalogue"], everyone=True)
+        db.session.commit()
+        click.echo(f"Requirement projection rebuilt: {rows} rows in {time.perf_counter() - started:.1f} s.")
 
     @app.cli.command("demo")
     @click.option("--reset-passwords", is_flag=True, help="Give every demo account a new password and print it.")

@@ -53,7 +53,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "PRODUCTION": production,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout: connections are replaced after half an hour, and a reading request
+        # whose connection had dropped is run again on a new one (app/platform/database.py).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Email: SMTP when MAIL_SERVER is set, otherwise each message is written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
@@ -128,6 +130,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "LRS_PASSWORD": os.environ.get("LRS_PASSWORD", ""),
         # How many schools' worked-out training dashboards each server process keeps
         # (app/leadership/snapshots.py); 0 works every one out on every visit.
+        # Each school's totals for an organisation's view, kept apart from the dashboards (a few hundred
+        # bytes a school): enough for the largest local authorities several times over.
+        "ORGANISATION_FIGURES_CACHE_SIZE": int(os.environ.get("ORGANISATION_FIGURES_CACHE_SIZE", "5000")),
         "TRAINING_SNAPSHOT_CACHE_SIZE": int(os.environ.get("TRAINING_SNAPSHOT_CACHE_SIZE", "256")),
         # Work each kept dashboard out again and fail loudly if it differs (the tests switch this on).
         "TRAINING_SNAPSHOT_VERIFY": _flag("TRAINING_SNAPSHOT_VERIFY", False),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership import check_state, snapshots
+from app.leadership import check_state, school_figures
 from app.leadership.snapshots import ModuleCompletion
 from app.models import Organisation, School
 from app.platform import FEWER_THAN, is_small, people_count, share_of_people, spreadsheet_safe
@@ -45,8 +45,8 @@ def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> li
     schools = list(
         db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
     )
-    figures = snapshots.figures_for_schools(catalogue, schools)
-    positions = {entry.school.id: entry.rounds for entry in organisation_positions(organisation)}
+    figures = school_figures.figures_for_schools(catalogue, schools)
+    positions = {entry.school.id: entry.rounds for entry in organisation_positions(organisation, schools)}
     return [
         SchoolSummary(
             school=school,
@@ -59,6 +59,53 @@ def organisation_summary(catalogue: Catalogue, organisation: Organisation) -> li
     ]
 
 
+PAGE_SIZE = 25
+SORTS = {
+    "name": (lambda s: (s.school.name.lower(), s.school.id), False),
+    "-name": (lambda s: (s.school.name.lower(), s.school.id), True),
+    "authority": (lambda s: ((s.school.local_authority or "").lower(), s.school.name.lower()), False),
+    "people": (lambda s: (s.people, s.school.name.lower()), False),
+    "-people": (lambda s: (s.people, s.school.name.lower()), True),
+    "completion": (lambda s: (_rank(s.overall.percent), s.school.name.lower()), False),
+    "-completion": (lambda s: (_rank(s.overall.percent), s.school.name.lower()), True),
+    "attention": (lambda s: (s.checks_at_risk, s.school.name.lower()), True),
+}
+
+
+def _rank(percent: int | None) -> int:
+    return -1 if percent is None else percent
+
+
+@dataclass(frozen=True)
+class SchoolsPage:
+    """One page of an organisation's schools, in the order asked for."""
+
+    rows: list[SchoolSummary]
+    page: int
+    pages: int
+    total: int
+    sort: str
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def schools_page(summaries: list[SchoolSummary], *, sort: str, page: int) -> SchoolsPage:
+    """Sorting is over each school's few totals (a list of a few hundred), so it is done here; what is
+    expensive (the figures) the database has already worked out for every school."""
+    sort = sort if sort in SORTS else "name"
+    key, reverse = SORTS[sort]
+    ordered = sorted(summaries, key=key, reverse=reverse)
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    return SchoolsPage(ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], page, pages, len(ordered), sort)
+
+
 def chosen_schools(summaries: list[SchoolSummary], chosen_ids: list[str]) -> list[SchoolSummary]:
     """The schools picked for comparing side by side; all of them when none are picked."""
     picked = [s for s in summaries if str(s.school.id) in set(chosen_ids)]
@@ -69,6 +116,8 @@ def summary_csv(catalogue: Catalogue, summaries: list[SchoolSummary]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Measure", *(spreadsheet_safe(s.school.name) for s in summaries)])
+    if any(s.school.local_authority for s in summaries):
+        writer.writerow(["Local authority", *(spreadsheet_safe(s.school.local_authority or "") for s in summaries)])
     writer.writerow(["People", *(people_count(s.people) for s in summaries)])
     writer.writerow(
         [

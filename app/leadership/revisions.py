@@ -12,9 +12,11 @@ a write that should change the revision and does not is caught by any test that 
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from app.leadership import progress_projection
 from app.leadership.senco_rules import QUALIFICATION_ENTRY_KINDS
 from app.models import (
     Assignment,
@@ -31,6 +33,8 @@ from app.models.schools import new_training_revision
 from app.school_content import SchoolModule
 
 _PENDING = "training_revision_changes"
+# Whose rows of the requirement projection to rebuild: (whole schools, people).
+_PROJECTION = "requirement_projection_changes"
 # What the dashboard reads of a person and of their progress on a module; other changes (a sign-in
 # time, the pages read after the first) leave it as it was.
 _PERSON_FIELDS = ("name", "email", "active")
@@ -60,11 +64,29 @@ def _affected(instance, is_new_or_deleted: bool) -> tuple[int | None, int | None
     return None, None
 
 
+def _projection_affected(instance, is_new_or_deleted: bool) -> tuple[int | None, int | None]:
+    """(school id, person id) whose rows of the requirement projection an object's change alters: a
+    school's settings change all its people's rows; roles, assignments and progress change a person's."""
+    if isinstance(instance, RequirementSetting):
+        return instance.school_id, None
+    if isinstance(instance, Membership | Assignment):
+        return None, instance.user_id
+    if isinstance(instance, ModuleProgress) and (is_new_or_deleted or _changed(instance, _PROGRESS_FIELDS)):
+        return None, instance.user_id
+    return None, None
+
+
 @event.listens_for(Session, "before_flush")
 def _note_changes(session: Session, flush_context, instances) -> None:
     school_ids, user_ids = session.info.setdefault(_PENDING, (set(), set()))
+    whole_schools, people = session.info.setdefault(_PROJECTION, (set(), set()))
     for collection, is_new_or_deleted in ((session.new, True), (session.deleted, True), (session.dirty, False)):
         for instance in collection:
+            whole_school, person = _projection_affected(instance, is_new_or_deleted)
+            if whole_school is not None:
+                whole_schools.add(whole_school)
+            if person is not None:
+                people.add(person)
             school_id, user_id = _affected(instance, is_new_or_deleted)
             if school_id is not None:
                 school_ids.add(school_id)
@@ -79,6 +101,7 @@ def _change_revisions(session: Session) -> None:
     # Flush first so that the last changes are noted; the revision is changed last of all, so the school
     # row is locked only for the moment before COMMIT, after any lock on a person's row.
     session.flush()
+    _rebuild_projection(session)
     school_ids, user_ids = session.info.pop(_PENDING, (set(), set()))
     if not school_ids and not user_ids:
         return
@@ -104,3 +127,17 @@ def _forget_changes(session: Session, transaction) -> None:
     # revision that need not change costs one recalculation; missing one would show old figures).
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_PROJECTION, None)
+
+
+def _rebuild_projection(session: Session) -> None:
+    whole_schools, people = session.info.pop(_PROJECTION, (set(), set()))
+    if not (whole_schools or people) or not has_app_context():
+        return
+    catalogue = current_app.extensions.get("catalogue")
+    if catalogue is None:
+        return
+    with session.no_autoflush:
+        progress_projection.rebuild(session, catalogue, school_ids=whole_schools, user_ids=people)
+    # The rebuild's own statements may have noted nothing new; forget anything they did note.
+    session.info.pop(_PROJECTION, None)

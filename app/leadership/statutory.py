@@ -11,11 +11,19 @@ from app.leadership.check_state import Check, CheckState, CountedPeople, rank
 from app.leadership.senco_rules import SencoQualification, designation_check, qualification_check, senco_qualifications
 from app.leadership.staff_training import Dashboard, TrainingStatus, add_months
 from app.models import Role, School
+from app.people import StaffMember
 
 STAFF_ROLES = {Role.TEACHING_ASSISTANT, Role.TEACHER, Role.SENCO, Role.HEADTEACHER, Role.SCHOOL_ADMIN}
 ESSENTIALS = "send-essentials"
 SEND_GOVERNOR_MODULE = "send-governor"
 NEW_TA_MONTHS = 12
+TITLES = {
+    "senco-designated": "A SENCO is designated and may hold the role",
+    "senco-qualification": "The SENCO holds the mandatory qualification, or is on track",
+    "send-governor": "A SEND governor is in post and trained",
+    "staff-essentials": "Every member of staff has done SEND essentials",
+    "ta-induction": "New teaching assistants complete induction in time",
+}
 
 
 def run_checks(
@@ -27,67 +35,14 @@ def run_checks(
     """Every statutory check for the school, from the dashboard's data and (unless given, for an
     organisation's many schools at once) one lookup of its SENCOs' qualifications."""
     today = dashboard.today
-    checks: list[Check] = []
     sencos = [row for row in dashboard.rows if Role.SENCO in row.roles]
-
-    # 1. A SENCO is designated, and may be the SENCO.
-    title = "A SENCO is designated and may hold the role"
-    rule = (
-        "The governing board must designate a SENCO who is a qualified teacher working at the school and has "
-        "completed statutory induction (or was not required to), or who is the headteacher."
-    )
-    if not sencos:
-        checks.append(
-            Check(
-                "senco-designated",
-                title,
-                rule,
-                CheckState.NOT_MET,
-                "Nobody at the school currently has the SENCO role.",
-                today,
-            )
-        )
-    else:
-        found = [designation_check(row.user, row.roles) for row in sencos]
-        state = max((state for state, _ in found), key=rank)
-        checks.append(
-            Check(
-                "senco-designated",
-                title,
-                rule,
-                state,
-                "SENCO: " + " ".join(text for _, text in found),
-                today if state is CheckState.NOT_MET else None,
-            )
-        )
-
-    # 2. The SENCO's mandatory qualification within 3 years of appointment.
     if qualifications is None:
         qualifications = senco_qualifications([(school.id, row.user.id) for row in sencos])
-    appointed = {row.user.id: dashboard.role_started[row.user.id][Role.SENCO] for row in sencos}
-    worst: tuple[CheckState, str, date | None] | None = None
-    evidence = []
-    for row in sencos:
-        state, text, red_on = qualification_check(
-            appointed[row.user.id],
-            qualifications.get((school.id, row.user.id), []),
-            today,
-            row.user.senco_over_12_months_before,
-        )
-        evidence.append(f"{row.user.name}: {text}")
-        if worst is None or rank(state) > rank(worst[0]):
-            worst = (state, text, red_on)
-    checks.append(
-        Check(
-            "senco-qualification",
-            "The SENCO holds the mandatory qualification, or is on track",
-            "A SENCO designated after 1 September 2009 who had not been a SENCO for more than 12 months before "
-            "must gain the qualification within 3 years: the NPQ for SENCOs for courses started from "
-            "1 September 2024; a NASENCO counts only if started before then and completed before 1 September 2027.",
-            worst[0] if worst else CheckState.NOT_MET,
-            " ".join(evidence) if evidence else "There is no SENCO.",
-            worst[2] if worst else today,
-        )
+    checks = senco_checks(
+        school,
+        [(row.user, row.roles, dashboard.role_started[row.user.id][Role.SENCO]) for row in sencos],
+        qualifications,
+        today,
     )
 
     # 3. A SEND governor is in post and has done the SEND governor module.
@@ -111,7 +66,7 @@ def run_checks(
     checks.append(
         Check(
             "send-governor",
-            "A SEND governor is in post and trained",
+            TITLES["send-governor"],
             "The board should have a governor or committee with oversight of SEND, who has had appropriate training.",
             state,
             text,
@@ -131,7 +86,7 @@ def run_checks(
     checks.append(
         Check(
             "staff-essentials",
-            "Every member of staff has done SEND essentials",
+            TITLES["staff-essentials"],
             "All staff should know pupils' needs and what is expected of them; the SEND essentials module covers it.",
             CheckState.MET if not waiting else (CheckState.NOT_MET if overdue else CheckState.AT_RISK),
             f"{len(done)} of {len(staff)} staff have completed it; {len(overdue)} overdue.",
@@ -165,7 +120,7 @@ def run_checks(
     checks.append(
         Check(
             "ta-induction",
-            "New teaching assistants complete induction in time",
+            TITLES["ta-induction"],
             f"Teaching assistants who started in the last {NEW_TA_MONTHS} months complete the induction pathway "
             f"within {pathway.new_starter_window_days if pathway else 42} days of starting.",
             CheckState.NOT_MET if late else (CheckState.AT_RISK if in_window else CheckState.MET),
@@ -183,3 +138,74 @@ def run_checks(
 
 def _counted(label: str, rows: list) -> CountedPeople:
     return CountedPeople(label, tuple((row.user.id, row.user.name) for row in rows))
+
+
+def senco_checks(
+    school: School,
+    sencos: list[tuple[StaffMember, list[Role], date]],
+    qualifications: dict[tuple[int, int], list[SencoQualification]],
+    today: date,
+) -> list[Check]:
+    """Checks 1 and 2, from the school's SENCOs alone (each with their roles and when they became SENCO):
+    the only checks that need a person's own record, so an organisation's view runs them for its
+    SENCOs and works the others out in SQL."""
+    checks: list[Check] = []
+
+    # 1. A SENCO is designated, and may be the SENCO.
+    title = TITLES["senco-designated"]
+    rule = (
+        "The governing board must designate a SENCO who is a qualified teacher working at the school and has "
+        "completed statutory induction (or was not required to), or who is the headteacher."
+    )
+    if not sencos:
+        checks.append(
+            Check(
+                "senco-designated",
+                title,
+                rule,
+                CheckState.NOT_MET,
+                "Nobody at the school currently has the SENCO role.",
+                today,
+            )
+        )
+    else:
+        found = [designation_check(person, roles) for person, roles, _ in sencos]
+        state = max((state for state, _ in found), key=rank)
+        checks.append(
+            Check(
+                "senco-designated",
+                title,
+                rule,
+                state,
+                "SENCO: " + " ".join(text for _, text in found),
+                today if state is CheckState.NOT_MET else None,
+            )
+        )
+
+    # 2. The SENCO's mandatory qualification within 3 years of appointment.
+    worst: tuple[CheckState, str, date | None] | None = None
+    evidence = []
+    for person, _, appointed in sencos:
+        state, text, red_on = qualification_check(
+            appointed,
+            qualifications.get((school.id, person.id), []),
+            today,
+            person.senco_over_12_months_before,
+        )
+        evidence.append(f"{person.name}: {text}")
+        if worst is None or rank(state) > rank(worst[0]):
+            worst = (state, text, red_on)
+    checks.append(
+        Check(
+            "senco-qualification",
+            TITLES["senco-qualification"],
+            "A SENCO designated after 1 September 2009 who had not been a SENCO for more than 12 months before "
+            "must gain the qualification within 3 years: the NPQ for SENCOs for courses started from "
+            "1 September 2024; a NASENCO counts only if started before then and completed before 1 September 2027.",
+            worst[0] if worst else CheckState.NOT_MET,
+            " ".join(evidence) if evidence else "There is no SENCO.",
+            worst[2] if worst else today,
+        )
+    )
+
+    return checks

@@ -37,11 +37,13 @@ def school_requirements(catalogue: Catalogue, school_id: int) -> dict[str, list[
     return requirements_for_schools(catalogue, [school_id])[school_id]
 
 
-def requirements_for_schools(catalogue: Catalogue, school_ids: list[int]) -> dict[int, dict[str, list[Requirement]]]:
-    """The same for many schools at once, in one query."""
+def requirements_for_schools(
+    catalogue: Catalogue, school_ids: list[int], session=None
+) -> dict[int, dict[str, list[Requirement]]]:
+    """The same for many schools at once, in one query (in `session` if given: a migration's own)."""
     settings: dict[int, dict[tuple[str, str], RequirementSetting]] = {school_id: {} for school_id in school_ids}
     if school_ids:
-        for setting in db.session.scalars(
+        for setting in (session or db.session).scalars(
             select(RequirementSetting).where(RequirementSetting.school_id.in_(school_ids))
         ):
             settings[setting.school_id][(setting.role, setting.module_id)] = setting

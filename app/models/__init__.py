@@ -28,7 +28,7 @@ from app.models.people import (
     TokenPurpose,
     User,
 )
-from app.models.progress import ModuleProgress
+from app.models.progress import ModuleProgress, RequirementProgress
 from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
 from app.models.xapi import XapiPushCursor
@@ -63,6 +63,7 @@ __all__ = [
     "RecoveryCode",
     "ReminderSent",
     "RequirementChange",
+    "RequirementProgress",
     "RequirementSetting",
     "RetentionPolicy",
     "Role",

@@ -48,6 +48,9 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     phase: Mapped[SchoolPhase] = mapped_column(enum_column(SchoolPhase, "phase"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The local authority the school is in. A trust's schools may be in several; a local authority's
+    # own schools need not say.
+    local_authority: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Changes, in the same transaction, whenever something the staff training dashboard shows changes
     # (app/leadership/revisions.py), so that what was worked out from the old data is never

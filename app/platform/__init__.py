@@ -2,6 +2,7 @@
 PDFs, spreadsheet-safe text and small-number suppression. Other areas use it only through the names below."""
 
 from app.platform.audit import record_event
+from app.platform.database import read_again_on_new_connection
 from app.platform.email import AnotherPerson, queue_email, without_sign_in_links
 from app.platform.links import public_url
 from app.platform.pdf import render_pdf
@@ -17,6 +18,7 @@ __all__ = [
     "percent_of_people",
     "public_url",
     "queue_email",
+    "read_again_on_new_connection",
     "record_event",
     "render_pdf",
     "share_of_people",

@@ -1,12 +1,16 @@
-"""How the app behaves when the database server goes away (a restart, a failover, a killed connection).
+"""The database connection: what each new connection is told, what a dropped one costs a request,
+and how the app recovers from the server going away (a restart, a failover, a killed connection).
 
-The engine's connection pool settings are in app/config.py (SQLALCHEMY_ENGINE_OPTIONS); what happens to
-a request whose connection dies is here and in app/web/errors.py (the 503 page):
+The pool does not ping the database on every checkout (a round trip on every request). Connections
+are replaced after `pool_recycle` seconds instead (app/config.py, SQLALCHEMY_ENGINE_OPTIONS, the one
+place for the pool's settings). When a connection has gone all the same:
 - a statement that fails because its connection died raises OperationalError; SQLAlchemy then
   discards that connection and every other one the pool had opened before it, so the next request
   gets a fresh one and the app recovers without a restart;
-- the request's transaction is rolled back with it, so nothing it wrote is kept, and it is shown
-  the 503 page;
+- a reading request (GET or HEAD) is run once more on a fresh connection (read_again_on_new_connection);
+- a write is not replayed: its transaction is rolled back with the connection, so nothing it wrote is
+  kept, and it is shown the 503 page (app/web/errors.py); sending it again is safe because every
+  write is idempotent;
 - a request that had already finished (its changes committed, or a page that only read) keeps its
   answer even if the connection dies before it is handed back: see close_session_at_end_of_request.
 """
@@ -15,12 +19,46 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, current_app, g, request
+from sqlalchemy import event
 from sqlalchemy import exc as sqlalchemy_errors
+from sqlalchemy.engine import Engine
 
 from app.extensions import db
 
 log = logging.getLogger("send_ready.database")
+
+RECYCLE_SECONDS = 1800
+SAFE_METHODS = {"GET", "HEAD"}
+
+
+@event.listens_for(Engine, "connect")
+def _settle_connection(dbapi_connection, connection_record) -> None:
+    # PostgreSQL's JIT compiler spends about a second compiling an organisation's grouped queries, whose
+    # plans it costs high, to save less than it spends; the pages' queries are short, so it is off.
+    module = type(dbapi_connection).__module__
+    if module.startswith("psycopg"):
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET jit = off")
+        dbapi_connection.autocommit = autocommit
+
+
+def read_again_on_new_connection(error: Exception):
+    """The response of a reading request run once more, when `error` says its connection had dropped;
+    None when it does not apply (not a dropped connection, a write, or already run again)."""
+    if not isinstance(error, sqlalchemy_errors.DBAPIError) or not error.connection_invalidated:
+        return None
+    if request.method not in SAFE_METHODS or g.get("_read_again_on_new_connection"):
+        return None
+    g._read_again_on_new_connection = True
+    current_app.logger.warning("The database connection had dropped; reading %s again on a new one", request.path)
+    db.session.rollback()
+    try:
+        response = current_app.preprocess_request()
+        return response if response is not None else current_app.dispatch_request()
+    except Exception as again:  # the page's own 404, 403 or error, handled as it would have been
+        return current_app.handle_user_exception(again)
 
 
 def close_session_at_end_of_request(error: BaseException | None = None) -> None:

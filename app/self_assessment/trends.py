@@ -79,11 +79,13 @@ class SchoolPositions:
     rounds: list[SelfAssessmentRound]
 
 
-def organisation_positions(organisation: Organisation) -> list[SchoolPositions]:
-    """For an officer: each school's latest agreed position on each set. Never anyone's own answers."""
-    schools = list(
-        db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
-    )
+def organisation_positions(organisation: Organisation, schools: list[School] | None = None) -> list[SchoolPositions]:
+    """For an officer: each school's latest agreed position on each set. Never anyone's own answers.
+    `schools`, the organisation's schools when the caller has them already, saves reading them again."""
+    if schools is None:
+        schools = list(
+            db.session.scalars(select(School).where(School.organisation_id == organisation.id).order_by(School.name))
+        )
     rounds = db.session.scalars(
         select(SelfAssessmentRound)
         .where(

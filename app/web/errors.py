@@ -8,6 +8,8 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
 
+from app.platform import read_again_on_new_connection
+
 log = logging.getLogger("send_ready.errors")
 
 KNOWN_PAGES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html", 429: "errors/429.html"}
@@ -49,6 +51,10 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(sqlalchemy_errors.DBAPIError)
     @app.errorhandler(sqlalchemy_errors.TimeoutError)
     def database_error(error):
+        # A page that only reads is run once more on a fresh connection; a write gets the 503 page.
+        read_again = read_again_on_new_connection(error)
+        if read_again is not None:
+            return read_again
         if not is_database_unavailable(error):
             return server_error(error)
         return database_unavailable(error)

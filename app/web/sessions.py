@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models import Membership, User
@@ -22,12 +22,13 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    # The person's roles and their schools come with them: every page asks which school they work in.
+    # The person's roles and their schools come with them, in the same round trip: every page asks
+    # which school they work in.
     user = db.session.get(
         User,
         int(user_id),
         options=[
-            selectinload(User.memberships).options(joinedload(Membership.school), joinedload(Membership.organisation))
+            joinedload(User.memberships).options(joinedload(Membership.school), joinedload(Membership.organisation))
         ],
     )
     if user is None or not user.active or user.session_token != token:

@@ -512,6 +512,15 @@ def generate(
                 )
         timings["bulk insert"] = time.perf_counter() - mark
 
+        # The bulk rows bypassed the session, whose commit keeps the requirement projection: build it
+        # as the migration does for an existing database.
+        mark = time.perf_counter()
+        from app.leadership.progress_projection import rebuild
+
+        rebuild(db.session, app.extensions["catalogue"], everyone=True)
+        db.session.commit()
+        timings["requirement projection"] = time.perf_counter() - mark
+
         # One more entry for each sampled person through the app's own append_entry, which must
         # find and continue the chain the bulk rows started.
         mark = time.perf_counter()

@@ -23,13 +23,20 @@ def list_schools():
     organisation = _organisation()
     summaries = organisation_summary.organisation_summary(catalogue(), organisation)
     chosen_ids = request.args.getlist("school")
-    shown = organisation_summary.chosen_schools(summaries, chosen_ids)
+    page = organisation_summary.schools_page(
+        summaries, sort=request.args.get("sort", "name"), page=request.args.get("page", 1, type=int) or 1
+    )
+    # Side by side: the schools picked, or else the page's.
+    picked = [s for s in summaries if str(s.school.id) in set(chosen_ids)]
+    shown = picked or page.rows
     module_ids = [m for m in catalogue().modules if any(m in s.completion for s in shown)]
     return render_template(
         "la/list_schools.html",
         organisation=organisation,
         summaries=summaries,
+        page=page,
         shown=shown,
+        shows_authority=any(s.school.local_authority for s in summaries),
         chosen_ids=chosen_ids,
         module_ids=module_ids,
         modules=catalogue().modules,
