@@ -14,7 +14,7 @@ from app.models.base import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0019"
-down_revision = "0014"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
