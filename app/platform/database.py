@@ -7,8 +7,10 @@ place for the pool's settings). When a connection has gone all the same:
 - a statement that fails because its connection died raises OperationalError; SQLAlchemy then
   discards that connection and every other one the pool had opened before it, so the next request
   gets a fresh one and the app recovers without a restart;
-- a reading request (GET or HEAD) is run once more on a fresh connection (read_again_on_new_connection);
-- a write is not replayed: its transaction is rolled back with the connection, so nothing it wrote is
+- a reading request (GET or HEAD) is run once more on a fresh connection (read_again_on_new_connection),
+  and so is a write none of whose statements had reached the database (its pooled connection died
+  while it waited, as after a restart at night);
+- a write that had begun is not replayed: its transaction is rolled back with the connection, so nothing it wrote is
   kept, and it is shown the 503 page (app/web/errors.py); sending it again is safe because every
   write is idempotent;
 - a request that had already finished (its changes committed, or a page that only read) keeps its
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy import exc as sqlalchemy_errors
 from sqlalchemy.engine import Engine
@@ -44,12 +46,24 @@ def _settle_connection(dbapi_connection, connection_record) -> None:
         dbapi_connection.autocommit = autocommit
 
 
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_the_database_answered(connection, cursor, statement, parameters, context, executemany) -> None:
+    # A request none of whose statements reached the database has written nothing, so it can be run
+    # again whatever its method: the case of a connection that died while it waited in the pool.
+    if has_request_context():
+        g._database_answered = True
+
+
 def read_again_on_new_connection(error: Exception):
-    """The response of a reading request run once more, when `error` says its connection had dropped;
-    None when it does not apply (not a dropped connection, a write, or already run again)."""
+    """The response of a request run once more, when `error` says its connection had dropped and running
+    it again cannot write twice: a reading request (GET or HEAD), or any request none of whose statements
+    had reached the database (its pooled connection was already dead, after a restart in a quiet time).
+    None when it does not apply (not a dropped connection, a write that had begun, or already run again)."""
     if not isinstance(error, sqlalchemy_errors.DBAPIError) or not error.connection_invalidated:
         return None
-    if request.method not in SAFE_METHODS or g.get("_read_again_on_new_connection"):
+    if g.get("_read_again_on_new_connection"):
+        return None
+    if request.method not in SAFE_METHODS and g.get("_database_answered"):
         return None
     g._read_again_on_new_connection = True
     current_app.logger.warning("The database connection had dropped; reading %s again on a new one", request.path)
