@@ -503,3 +503,25 @@ def test_the_content_command_reports_on_content_that_stops_start_up(content):
     assert result.returncode != 0
     assert "PROBLEM modules/senco/module.yaml: minutes: Missing data for required field." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_checked_catalogue_is_kept_until_a_content_file_changes(tmp_path):
+    from app.content.loader import load_catalogue_kept
+
+    root = tmp_path / "content"
+    for folder in ("modules", "quizzes"):
+        shutil.copytree(ROOT / folder, root / folder)
+    keep = tmp_path / "instance"
+    first = load_catalogue_kept(root, keep)
+    [kept] = list(keep.glob("catalogue-*.pickle"))
+    assert load_catalogue_kept(root, keep) == first
+    # A changed file is a new catalogue, and the old kept copy goes.
+    module_file = next((root / "modules").rglob("*.md"))
+    module_file.write_text(module_file.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    changed = load_catalogue_kept(root, keep)
+    assert changed != first
+    assert [path.name for path in keep.glob("catalogue-*.pickle")] != [kept.name]
+    # A broken file still stops start-up, and nothing is kept for it.
+    (root / "modules" / "pathways.yaml").write_text("pathways: [", encoding="utf-8")
+    with pytest.raises(ContentError):
+        load_catalogue_kept(root, keep)
