@@ -10,6 +10,7 @@ port=${PORT:-5000}
 
 # Alembic's "Context impl" and "Will assume" lines say nothing a person needs.
 "$bin/flask" db upgrade 2>&1 | grep -v -e "Context impl" -e "Will assume" || true
+"$bin/flask" search-index >/dev/null
 demo=$("$bin/flask" demo)
 password=$(printf '%s\n' "$demo" | sed -n 's/^  Password: //p')
 printf '%s\n' "$demo" | grep -v '^  Password: '
