@@ -47,7 +47,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # The content is checked before anything else: a broken file stops start-up, naming the problem.
     # Once checked, it is kept in the instance folder until a content file (or the loader) changes.
-    app.extensions["catalogue"] = load_catalogue_kept(Path(app.config["CONTENT_ROOT"]), Path(app.instance_path))
+    app.extensions["catalogue"] = load_catalogue_kept(
+        Path(app.config["CONTENT_ROOT"]), Path(app.instance_path), app.config["SECRET_KEY"].encode()
+    )
 
     db.init_app(app)
     register_database_teardown(app)

@@ -6,8 +6,10 @@ anything is raised, so that one run of `flask content check` lists everything to
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import hmac
 import os
 from collections import Counter
 from datetime import date
@@ -429,11 +431,15 @@ def _content_fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
-def load_catalogue_kept(root: Path, keep_in: Path) -> Catalogue:
+def load_catalogue_kept(root: Path, keep_in: Path, secret: bytes) -> Catalogue:
     """The catalogue, kept after a successful load under `keep_in` (the app's instance folder), so that
     the next start (every flask command, every worker) skips parsing about fifty files when nothing has
     changed: about a second saved. Only a catalogue that passed every check is kept, so a broken file
-    still stops start-up. The kept file is the app's own, in the folder that also holds its database.
+    still stops start-up.
+
+    The kept file is a pickle, and unpickling runs code, so it carries an HMAC made with the app's
+    `secret` (its SECRET_KEY, from the environment in production): a file someone else wrote or
+    changed in that folder fails the check and is never unpickled; the files are parsed instead.
     """
     import pickle
 
@@ -441,19 +447,20 @@ def load_catalogue_kept(root: Path, keep_in: Path) -> Catalogue:
     fingerprint = _content_fingerprint(root)
     kept = Path(keep_in) / f"catalogue-{fingerprint[:32]}.pickle"
     if kept.is_file():
-        try:
-            with kept.open("rb") as handle:
-                return pickle.load(handle)  # noqa: S301 (written by this function, in the app's own folder)
-        except Exception:  # a partial or outdated file: load afresh and write it again
-            kept.unlink(missing_ok=True)
+        kept_bytes = kept.read_bytes()
+        seal, body = kept_bytes[:32], kept_bytes[32:]
+        if hmac.compare_digest(seal, hmac.new(secret, body, hashlib.sha256).digest()):
+            with contextlib.suppress(Exception):  # an outdated pickle: load afresh and keep it again
+                return pickle.loads(body)  # noqa: S301 (sealed with the app's secret key above)
+        kept.unlink(missing_ok=True)
     catalogue = load_catalogue(root)
     try:
         Path(keep_in).mkdir(parents=True, exist_ok=True)
         for old in Path(keep_in).glob("catalogue-*.pickle"):
             old.unlink(missing_ok=True)
+        body = pickle.dumps(catalogue, protocol=pickle.HIGHEST_PROTOCOL)
         partial = kept.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as handle:
-            pickle.dump(catalogue, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.write_bytes(hmac.new(secret, body, hashlib.sha256).digest() + body)
         partial.replace(kept)  # atomic: a process starting meanwhile reads the old file or none
     except OSError:
         pass  # a read-only folder: start-up just parses the files each time

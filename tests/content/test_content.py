@@ -505,6 +505,9 @@ def test_the_content_command_reports_on_content_that_stops_start_up(content):
     assert "Traceback" not in result.stderr
 
 
+SECRET = b"a test secret"
+
+
 def test_the_checked_catalogue_is_kept_until_a_content_file_changes(tmp_path):
     from app.content.loader import load_catalogue_kept
 
@@ -512,16 +515,42 @@ def test_the_checked_catalogue_is_kept_until_a_content_file_changes(tmp_path):
     for folder in ("modules", "quizzes"):
         shutil.copytree(ROOT / folder, root / folder)
     keep = tmp_path / "instance"
-    first = load_catalogue_kept(root, keep)
+    first = load_catalogue_kept(root, keep, SECRET)
     [kept] = list(keep.glob("catalogue-*.pickle"))
-    assert load_catalogue_kept(root, keep) == first
+    assert load_catalogue_kept(root, keep, SECRET) == first
     # A changed file is a new catalogue, and the old kept copy goes.
     module_file = next((root / "modules").rglob("*.md"))
     module_file.write_text(module_file.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-    changed = load_catalogue_kept(root, keep)
+    changed = load_catalogue_kept(root, keep, SECRET)
     assert changed != first
     assert [path.name for path in keep.glob("catalogue-*.pickle")] != [kept.name]
     # A broken file still stops start-up, and nothing is kept for it.
     (root / "modules" / "pathways.yaml").write_text("pathways: [", encoding="utf-8")
     with pytest.raises(ContentError):
-        load_catalogue_kept(root, keep)
+        load_catalogue_kept(root, keep, SECRET)
+
+
+def test_a_kept_catalogue_not_sealed_with_the_apps_secret_is_never_unpickled(tmp_path):
+    """Unpickling runs code: a file planted in the instance folder (or kept under another secret key)
+    is parsed afresh instead of loaded."""
+    import pickle
+
+    from app.content.loader import load_catalogue_kept
+
+    root = tmp_path / "content"
+    for folder in ("modules", "quizzes"):
+        shutil.copytree(ROOT / folder, root / folder)
+    keep = tmp_path / "instance"
+    first = load_catalogue_kept(root, keep, SECRET)
+    [kept] = list(keep.glob("catalogue-*.pickle"))
+
+    class Planted:
+        def __reduce__(self):
+            return (Path(tmp_path / "planted-code-ran").touch, ())
+
+    body = pickle.dumps(Planted())
+    kept.write_bytes(b"\0" * 32 + body)
+    assert load_catalogue_kept(root, keep, SECRET) == first
+    assert not (tmp_path / "planted-code-ran").exists()
+    # The same file sealed with another secret is refused too.
+    assert load_catalogue_kept(root, keep, b"another secret") == first
