@@ -90,6 +90,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # X-Forwarded-For (app/proxies.py); 0 ignores the header, so the socket's address counts.
         "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", 0),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        # Set when several deployments (or test runs) share one Redis, so that their counts stay apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
         "SIGN_IN_RATE_LIMIT": os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute"),
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute"),
         # Headteachers, SENCOs, school admins and officers must sign in with a code from an authenticator

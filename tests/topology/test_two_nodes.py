@@ -14,9 +14,9 @@ which is missing, without them. .ci/run supplies all three when the machine has 
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -46,8 +46,8 @@ def topology(app, database_url, on_postgresql):
     from scripts.two_nodes import start
 
     base = int(os.environ.get("TOPOLOGY_BASE_PORT", "8150"))
-    # A limit of its own (the counters' keys name the limit), so other tests' attempts never count here.
-    limit = random.randint(20, 40)
+    # Counters of its own (a key prefix for this run), so no other test's or run's attempts count here.
+    limit = 24
     started = start(
         database_url=database_url,
         redis_url=redis_url,
@@ -57,6 +57,7 @@ def topology(app, database_url, on_postgresql):
         smtp_port=base + 3,
         migrate=False,  # the test session's database is built already
         extra_env={
+            "RATELIMIT_KEY_PREFIX": f"two-nodes-{uuid.uuid4().hex}",
             "SIGN_IN_RATE_LIMIT": f"{limit} per hour",
             "TRUSTED_PROXIES": "1",
             "MAIL_DELIVER_IN_REQUEST": "false",
