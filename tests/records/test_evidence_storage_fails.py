@@ -74,12 +74,16 @@ def failing_storage(request, app, tmp_path, monkeypatch) -> Iterator[tuple[str, 
             folder.chmod(0o500)
             yield request.param, "a folder without write permission (EACCES)", lambda: folder.chmod(0o700)
         else:
+            full = [True]
+            real_fsync = os.fsync
 
-            def disk_full(descriptor):
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            def fsync_on_a_full_disk(descriptor):
+                if full[0]:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                real_fsync(descriptor)
 
-            monkeypatch.setattr(evidence_files.os, "fsync", disk_full)
-            yield request.param, "os.fsync raising ENOSPC", lambda: monkeypatch.undo()
+            monkeypatch.setattr(evidence_files.os, "fsync", fsync_on_a_full_disk)
+            yield request.param, "os.fsync raising ENOSPC", lambda: full.__setitem__(0, False)
 
 
 def test_a_full_or_read_only_evidence_folder_refuses_the_upload_clearly(app, make_school, make_person, failing_storage):
