@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,10 +91,18 @@ def canonical_bytes_of_values(values) -> bytes:
         return _CANONICAL_JSON.encode(fields).encode("utf-8")
 
 
+# A run of 19 or more digits may be a whole number beyond 64 bits, which orjson reads as a float,
+# changing its value; the standard library keeps it exact.
+_LONG_NUMBER = re.compile(rb"\d{19,}")
+
+
 def load_json(data: bytes | str) -> Any:
     """Parse JSON as json.loads does, quicker: for reading payloads in bulk (see ledger_verify)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if _LONG_NUMBER.search(raw):
+        return json.loads(raw)
     try:
-        return orjson.loads(data)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(data)
 

@@ -247,6 +247,7 @@ def build(
     module = Module(
         id=module_id,
         title=content["title"],
+        short_title=_short_title(content["title"]),
         summary=content["summary"],
         audience=tuple(content["audience"]),
         minutes=content["minutes"],
@@ -302,3 +303,17 @@ def published_entries(school_id: int) -> tuple[dict[str, Module], dict[str, Quiz
         if quiz is not None:
             quizzes[module.id] = quiz
     return modules, quizzes
+
+
+def _short_title(title: str, limit: int = 20) -> str:
+    """The dashboard's column heading for a school's module: its title's first words, within the limit
+    the national modules' `short_title` keeps (the full title is shown beside it, as for theirs)."""
+    if len(title) <= limit:
+        return title
+    words: list[str] = []
+    for word in title.split():
+        if len(" ".join([*words, word])) > limit - 1:
+            break
+        words.append(word)
+    return (" ".join(words) or title[: limit - 1]) + "…"
+

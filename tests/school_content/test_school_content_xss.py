@@ -53,6 +53,15 @@ FORBIDDEN_TAGS = {
 }
 
 
+# The pages' own uses of those elements: GOV.UK's start button icon and details component. The sanitiser
+# keeps no svg or details element at all, so whatever of these a page holds is the layout's.
+LAYOUTS_OWN = {("svg", "govuk-button__start-icon"), ("details", "govuk-details")}
+
+
+def _the_layouts_own(tag: str, attributes: dict) -> bool:
+    return (tag, attributes.get("class", "")) in LAYOUTS_OWN
+
+
 def unsafe_parts(html: str) -> list[str]:
     """Anything in the page, parsed as a browser would, that a payload could have added: a script other
     than the layout's own, a forbidden element, an event attribute, or a link to script or data."""
@@ -69,7 +78,7 @@ def unsafe_parts(html: str) -> list[str]:
         tag = element.tag.split("}")[-1].lower()
         if tag == "script":
             found.append(f"<script {element.attrib}>{element.text}")
-        if tag in FORBIDDEN_TAGS:
+        if tag in FORBIDDEN_TAGS and not _the_layouts_own(tag, element.attrib):
             found.append(f"<{tag} {element.attrib}>")
         for name, value in element.attrib.items():
             name = name.split("}")[-1].lower()
