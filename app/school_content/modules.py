@@ -316,4 +316,3 @@ def _short_title(title: str, limit: int = 20) -> str:
             break
         words.append(word)
     return (" ".join(words) or title[: limit - 1]) + "…"
-
