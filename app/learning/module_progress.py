@@ -228,10 +228,13 @@ class PathwayView:
         return sum(row.status is ModuleStatus.COMPLETED for row in self.required)
 
 
-def pathways_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[PathwayView]:
-    """The pathways for the person's roles, with each module's status. One query for all of them."""
+def pathways_for(
+    catalogue: Catalogue, user_id: int, roles: list[str], progress: dict[str, ModuleProgress] | None = None
+) -> list[PathwayView]:
+    """The pathways for the person's roles, with each module's status. One query for all of them, or
+    none when the page passes the person's `progress` (progress_for) that it reads for other parts."""
     pathways = [catalogue.pathways[role] for role in roles if role in catalogue.pathways]
-    progress = progress_for(user_id)
+    progress = progress_for(user_id) if progress is None else progress
     views = []
     for pathway in pathways:
 
@@ -245,7 +248,9 @@ def pathways_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[P
     return views
 
 
-def school_modules_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> list[PathwayRow]:
+def school_modules_for(
+    catalogue: Catalogue, user_id: int, roles: list[str], progress: dict[str, ModuleProgress] | None = None
+) -> list[PathwayRow]:
     """The modules the person's school wrote for any of their roles, with each one's status."""
     modules = [
         module
@@ -254,7 +259,7 @@ def school_modules_for(catalogue: Catalogue, user_id: int, roles: list[str]) -> 
     ]
     if not modules:
         return []
-    progress = progress_for(user_id)
+    progress = progress_for(user_id) if progress is None else progress
     return [
         PathwayRow(module, status_of(module, progress.get(module.id)), ())
         for module in sorted(modules, key=lambda module: module.title)

@@ -66,6 +66,10 @@ SUMMARY_PAGES = frozenset(
         "leaders.board_report_pdf",
         "la.list_schools",  # the organisation's schools with their completion and self-assessment
         "la.schools_csv",
+        # A learner's home: what their school asks of them (roles, assignments, the school's settings,
+        # their progress), the school's own modules and policies with their acknowledgements, and
+        # invitations to answer: one query a table.
+        "main.home",
     }
 )
 

@@ -19,12 +19,12 @@ from app.web.catalogue import catalogue
 from app.web.learn import bp
 
 
-def _own_training() -> OwnTraining:
+def _own_training(progress: dict | None = None) -> OwnTraining:
     """What the school the person is working in requires of them (nothing outside a school)."""
     context = current_context()
     if context is None or context.school is None:
         return OwnTraining([], today=date.today())
-    return own_training(catalogue(), context.school.id, current_user.id)
+    return own_training(catalogue(), context.school.id, current_user.id, progress=progress)
 
 
 def _module_or_404(module_id: str) -> Module:
@@ -39,12 +39,13 @@ def _module_or_404(module_id: str) -> Module:
 def your_training():
     context = current_context()
     roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
-    pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
+    # The person's progress in every module, read once for the three parts of the page.
+    progress = module_progress.progress_for(current_user.id)
     return render_template(
         "learn/your_training.html",
-        pathways=pathways,
-        from_school=module_progress.school_modules_for(catalogue(), current_user.id, roles),
-        own=_own_training(),
+        pathways=module_progress.pathways_for(catalogue(), current_user.id, roles, progress),
+        from_school=module_progress.school_modules_for(catalogue(), current_user.id, roles, progress),
+        own=_own_training(progress),
         Status=module_progress.ModuleStatus,
     )
 

@@ -32,9 +32,10 @@ def home():
     own = None
     if learner:
         roles = [role.value for role in sorted(context.roles, key=list(Role).index)]
-        pathways = module_progress.pathways_for(catalogue(), current_user.id, roles)
+        progress = module_progress.progress_for(current_user.id)
+        pathways = module_progress.pathways_for(catalogue(), current_user.id, roles, progress)
         if context.school is not None:
-            own = own_training(catalogue(), context.school.id, current_user.id)
+            own = own_training(catalogue(), context.school.id, current_user.id, progress=progress)
     return render_template(
         "main/home.html",
         context=context,
