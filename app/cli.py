@@ -33,18 +33,34 @@ def register_commands(app: Flask) -> None:
             click.echo("LRS_URL is not set: no learning record store to send to, nothing sent.")
             return
         try:
-            result = xapi.push(
-                lrs_url=app.config["LRS_URL"],
-                username=app.config.get("LRS_USERNAME") or "",
-                password=app.config.get("LRS_PASSWORD") or "",
-                batch_size=batch_size,
-                settle=timedelta(seconds=settle_seconds),
-                report=click.echo,
-            )
+            with xapi.push_lock() as locked:
+                if not locked:
+                    click.echo("No lock between machines on SQLite: run one push at a time (see the README).")
+                result = xapi.push(
+                    lrs_url=app.config["LRS_URL"],
+                    username=app.config.get("LRS_USERNAME") or "",
+                    password=app.config.get("LRS_PASSWORD") or "",
+                    batch_size=batch_size,
+                    settle=timedelta(seconds=settle_seconds),
+                    report=click.echo,
+                )
+        except xapi.PushBusy as error:
+            db.session.rollback()
+            raise SystemExit(f"xAPI push not started: {error}.") from None
         except xapi.PushFailed as error:
             db.session.rollback()
             raise SystemExit(f"xAPI push stopped: {error}. The next run sends that batch again.") from None
         click.echo(f"xAPI push done: {result.statements} statements in {result.batches} batches.")
+        if result.voided_for_erasure:
+            click.echo(f"{result.voided_for_erasure} of them void what the store held about people since erased.")
+        if result.already_held:
+            click.echo(f"The store already held {result.already_held} of them: counted as sent.")
+        if result.conflicts:
+            click.echo(
+                f"WARNING: {len(result.conflicts)} statements were skipped because the store holds their ids "
+                "with other content: " + ", ".join(result.conflicts),
+                err=True,
+            )
 
     @ledger_cli.command("verify")
     def ledger_verify():

@@ -31,7 +31,7 @@ from app.models.people import (
 from app.models.progress import ModuleProgress
 from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
-from app.models.xapi import XapiPushCursor
+from app.models.xapi import XapiErasure, XapiIdentity, XapiPushCursor
 
 __all__ = [
     "AUDIT_ACTION_LABELS",
@@ -71,5 +71,7 @@ __all__ = [
     "TeacherStatusRecord",
     "TokenPurpose",
     "User",
+    "XapiErasure",
+    "XapiIdentity",
     "XapiPushCursor",
 ]

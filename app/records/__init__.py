@@ -4,5 +4,6 @@ sees. Other areas append to it and tidy it only through the names below."""
 
 from app.records.evidence_files import delete_evidence_files
 from app.records.ledger import EntryKind, append_entry
+from app.records.xapi import note_person_erased as note_person_erased_for_xapi
 
-__all__ = ["EntryKind", "append_entry", "delete_evidence_files"]
+__all__ = ["EntryKind", "append_entry", "delete_evidence_files", "note_person_erased_for_xapi"]
