@@ -16,6 +16,7 @@ from app.models import LedgerEntry, ModuleProgress, Role
 from app.records import certificates, cpd, ledger, reading
 from app.records.ledger import EntryKind, verify_person
 from tests.conftest import csrf_token_from, sign_in
+from tests.support.qr import qr_codes_in_pdf
 
 MODULE = "send-essentials"
 
@@ -217,3 +218,18 @@ def test_only_the_schools_leaders_void_certificates(app, ta, school, make_person
             == status
         )
     assert certificates.check_code(certificates.code_for(entry)) is not None
+
+
+def test_the_certificate_carries_a_qr_code_that_opens_its_verify_page(app, ta, school, client):
+    ta_client, person = ta
+    entry = complete(app, person, school)
+    response = ta_client.get(f"/cpd/certificates/{MODULE}")
+    document = PdfReader(io.BytesIO(response.data))
+    assert len(document.pages) == 1  # the QR code fits on the certificate's one page
+
+    # Decoded from the rendered page's pixels, as a phone would.
+    (scanned,) = qr_codes_in_pdf(response.data)
+    code = certificates.code_for(entry)
+    assert scanned == f"http://localhost/verify/{code}"
+    page = client.get(scanned.removeprefix("http://localhost"))
+    assert page.status_code == 200 and "This certificate is valid" in page.get_data(as_text=True)
