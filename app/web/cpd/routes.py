@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import learning
 from app.content import catalogue
 from app.extensions import db
 from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role, User
@@ -316,10 +317,12 @@ def void_certificate(completion_id: int):
 @certificates_bp.route("/verify/<code>")
 @public
 def verify_certificate(code: str):
-    checked = certificates.check_code(code)
+    checked = learning.check_certificate(code, catalogue=catalogue(), today=terms.local_date(datetime.now(UTC)))
+    # A voided certificate, like an unknown code, is not a valid one: 404. An expired one is genuine.
+    found = checked is not None and checked.status is not learning.CertificateStatus.VOIDED
     response = Response(
-        render_template("cpd/verify_certificate.html", checked=checked, code=code),
-        status=200 if checked else 404,
+        render_template("cpd/verify_certificate.html", checked=checked, code=code, statuses=learning.CertificateStatus),
+        status=200 if found else 404,
     )
     # A person's name is on the page: it is for whoever holds the code, not for search engines.
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
