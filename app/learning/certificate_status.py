@@ -20,8 +20,8 @@ from sqlalchemy import select
 from app.content.model import Catalogue
 from app.extensions import db
 from app.learning.requirements import school_requirements
-from app.models import Membership
-from app.records import CertificateFacts, look_up_certificate
+from app.models import LedgerEntry, Membership
+from app.records import CertificateFacts, local_date, look_up_certificate
 
 
 class CertificateStatus(enum.StrEnum):
@@ -49,16 +49,21 @@ def add_months(day: date, months: int) -> date:
 
 
 def renew_by(catalogue: Catalogue, facts: CertificateFacts) -> date | None:
-    entry = facts.entry
+    return renewal_date(catalogue, facts.entry)
+
+
+def renewal_date(catalogue: Catalogue, entry: LedgerEntry) -> date | None:
+    """When the completion in `entry` must be renewed by, or None if it need not be."""
     if entry.school_id is None or entry.subject_id is None:
         return None
+    completed_on = local_date(entry.occurred_at)
     roles = set(
         db.session.scalars(
             select(Membership.role).where(
                 Membership.user_id == entry.user_id,
                 Membership.school_id == entry.school_id,
-                Membership.started_on <= facts.completed_on,
-                (Membership.ended_on.is_(None)) | (Membership.ended_on >= facts.completed_on),
+                Membership.started_on <= completed_on,
+                (Membership.ended_on.is_(None)) | (Membership.ended_on >= completed_on),
             )
         )
     )
@@ -70,7 +75,7 @@ def renew_by(catalogue: Catalogue, facts: CertificateFacts) -> date | None:
         if requirement.module_id == entry.subject_id
     ]
     dates = [
-        add_months(facts.completed_on, requirement.renew_every_months)
+        add_months(completed_on, requirement.renew_every_months)
         for requirement in requirements
         if requirement.renew_every_months
     ]

@@ -11,6 +11,7 @@ from app.models.administration import (
     RetentionPolicy,
     StaffImport,
 )
+from app.models.badges import OpenBadge
 from app.models.cpd import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType, RecordSharing
 from app.models.leaders import Assignment, ReminderSent, RequirementChange, RequirementSetting
 from app.models.ledger import LedgerEntry, LedgerIsAppendOnly
@@ -53,6 +54,7 @@ __all__ = [
     "Membership",
     "MembershipInvitation",
     "ModuleProgress",
+    "OpenBadge",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",

@@ -2,14 +2,28 @@
 PDFs and spreadsheet-safe text. Other areas use it only through the names below."""
 
 from app.platform.audit import record_event
+from app.platform.credential_keys import (
+    ACCEPTED_ALGORITHMS,
+    SIGNING_ALGORITHM,
+    BadKeys,
+    KeysNotConfigured,
+    badge_keys,
+    badges_enabled,
+)
 from app.platform.email import AnotherPerson, queue_email, without_sign_in_links
 from app.platform.links import public_url
 from app.platform.pdf import render_pdf
 from app.platform.spreadsheets import FORMULA_STARTS, spreadsheet_safe
 
 __all__ = [
+    "ACCEPTED_ALGORITHMS",
     "FORMULA_STARTS",
+    "SIGNING_ALGORITHM",
     "AnotherPerson",
+    "BadKeys",
+    "KeysNotConfigured",
+    "badge_keys",
+    "badges_enabled",
     "public_url",
     "queue_email",
     "record_event",
