@@ -9,6 +9,7 @@ from app.platform.credential_keys import (
     KeysNotConfigured,
     badge_keys,
     badges_enabled,
+    eddsa_allowed,
 )
 from app.platform.email import AnotherPerson, queue_email, without_sign_in_links
 from app.platform.links import public_url
@@ -24,6 +25,7 @@ __all__ = [
     "KeysNotConfigured",
     "badge_keys",
     "badges_enabled",
+    "eddsa_allowed",
     "public_url",
     "queue_email",
     "record_event",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,14 @@ from joserfc.jwk import KeySet, OKPKey
 # RFC 9864 prefers "Ed25519" for the same signature, which verification accepts too.
 SIGNING_ALGORITHM = "EdDSA"
 ACCEPTED_ALGORITHMS = ["EdDSA", "Ed25519"]
-warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
+
+
+@contextmanager
+def eddsa_allowed() -> Iterator[None]:
+    """Around signing and verifying: joserfc warns on every use of "EdDSA" since RFC 9864."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
+        yield
 
 
 class KeysNotConfigured(RuntimeError):

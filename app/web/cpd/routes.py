@@ -374,20 +374,12 @@ def verify():
         return redirect(url_for("certificates.verify_certificate", code=code))
     form = CheckBadgeForm()
     checked = None
-    status = 200
     if form.validate_on_submit():
         try:
             checked = learning.check_badge(form.text)
         except KeysNotConfigured:
-            form.credential.errors = [
-                *form.credential.errors,
-                "This site does not issue badges, so it cannot check one",
-            ]
-    elif form.is_submitted():
-        status = 400 if form.errors else 200
-    return render_template(
-        "cpd/verify.html", form=form, checked=checked, statuses=learning.BadgeStatus, code_asked="code" in request.args
-    ), status
+            form.credential.errors = [*form.credential.errors, "This site issues no badges, so it cannot check one"]
+    return render_template("cpd/verify.html", form=form, checked=checked, statuses=learning.BadgeStatus)
 
 
 @certificates_bp.route("/verify/<code>")
