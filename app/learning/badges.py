@@ -69,7 +69,8 @@ def recipient_identity(email: str, salt: str) -> dict[str, Any]:
 
 def issuer_profile(school: School) -> dict[str, Any]:
     return {
-        "id": public_url("badges.issuer_profile", school_id=school.id),
+        # The school's URN: public, and the same whichever database the school is in.
+        "id": public_url("badges.issuer_profile", urn=school.urn),
         "type": ["Profile"],
         "name": school.name,
         "description": f"{school.name}, issuing through SEND Ready, which signs its badges.",

@@ -153,7 +153,7 @@ def test_an_issued_badge_meets_the_schema_and_verifies_independently(app, ta, sc
 
     # The school issues, through this deployment; the module is the achievement; a refresher is due.
     assert credential["issuer"]["name"] == "Oakfield Primary School"
-    assert credential["issuer"]["id"] == f"http://localhost/badges/issuers/{school.id}"
+    assert credential["issuer"]["id"] == f"http://localhost/badges/issuers/{school.urn}"
     module = app.extensions["catalogue"].modules[MODULE]
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["name"] == module.title and str(module.minutes) in achievement["description"]
@@ -163,7 +163,7 @@ def test_an_issued_badge_meets_the_schema_and_verifies_independently(app, ta, sc
     assert credential["validUntil"].startswith(f"{issued.year + 3}-")
     assert claims["exp"] > claims["nbf"]
     # Its profile and achievement addresses answer.
-    assert client.get(f"/badges/issuers/{school.id}").get_json()["name"] == "Oakfield Primary School"
+    assert client.get(f"/badges/issuers/{school.urn}").get_json()["name"] == "Oakfield Primary School"
     assert client.get(f"/badges/achievements/{MODULE}").get_json()["name"] == module.title
 
     # The JSON download is the same credential.

@@ -54,12 +54,12 @@ def status_list(list_number: int):
     return response
 
 
-@bp.route("/issuers/<int:school_id>")
+@bp.route("/issuers/<urn>")
 @public
-def issuer_profile(school_id: int):
+def issuer_profile(urn: str):
     # Only a school that has issued a badge has a public profile: the rest stay unlisted.
     school = db.session.scalar(
-        select(School).where(School.id == school_id, exists().where(OpenBadge.school_id == School.id))
+        select(School).where(School.urn == urn, exists().where(OpenBadge.school_id == School.id))
     )
     if school is None:
         abort(404)
