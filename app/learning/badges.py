@@ -28,17 +28,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.content import catalogue
 from app.content.model import Catalogue, Module
 from app.extensions import db
 from app.learning.certificate_status import renewal_date
 from app.models import LedgerEntry, OpenBadge, School, User
 from app.models.base import utcnow
-from app.platform import ACCEPTED_ALGORITHMS, SIGNING_ALGORITHM, badge_keys, eddsa_allowed, public_url
+from app.platform import (
+    ACCEPTED_ALGORITHMS,
+    SIGNING_ALGORITHM,
+    BadKeys,
+    KeysNotConfigured,
+    badge_keys,
+    badges_enabled,
+    eddsa_allowed,
+    public_url,
+)
 from app.records import EntryKind, local_date
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -215,6 +226,30 @@ def issue_badge(*, catalogue: Catalogue, entry: LedgerEntry) -> OpenBadge:
     badge.signed_credential, badge.key_id = sign(claims)
     db.session.flush()
     return badge
+
+
+def issue_on_completion(entry: LedgerEntry) -> OpenBadge | None:
+    """Issue the badge as the module is completed, in the same transaction, when badges are on. A
+    problem with the keys never stops the completion: it is logged, and the badge is issued the
+    first time it is asked for once the keys are mended."""
+    if not badges_enabled() or entry.school_id is None:
+        return None
+    try:
+        return issue_badge(catalogue=catalogue(), entry=entry)
+    except (BadKeys, KeysNotConfigured, OSError) as error:
+        current_app.logger.error("Open Badge not issued for ledger entry %s: %s", entry.id, error)
+        return None
+
+
+def badge_for_module(user_id: int, module_id: str) -> OpenBadge | None:
+    """The person's badge for their newest completion of the module that has one (one query)."""
+    return db.session.scalars(
+        select(OpenBadge)
+        .join(LedgerEntry, LedgerEntry.id == OpenBadge.ledger_entry_id)
+        .where(OpenBadge.user_id == user_id, LedgerEntry.subject_id == module_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    ).first()
 
 
 def credential_of(badge: OpenBadge) -> dict[str, Any]:

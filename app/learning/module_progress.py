@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue, ChangeNote, Module, Pathway
 from app.extensions import db
+from app.learning.badges import issue_on_completion
 from app.learning.certificate_email import email_certificate
 from app.models import ModuleProgress
 from app.models.base import utcnow
@@ -209,6 +210,7 @@ def record_module_completion(
     )
     progress.completed_at = entry.occurred_at
     progress.completed_version = module.version
+    issue_on_completion(entry)
     return entry
 
 

@@ -516,6 +516,10 @@ def seeded_module_completion(user_id: int, module_id: str, school_id: int | None
         recorded_by_id=user_id,
         dedupe_key=f"module_completed:{module.id}:{module.version}:{school_id}",
     )
+    # A completion issues its Open Badge at once, as the curriculum's own completion does.
+    from app.learning import issue_on_completion
+
+    issue_on_completion(entry)
     db.session.commit()
     return entry.id
 

@@ -25,6 +25,16 @@ PUBLIC_ENDPOINTS = {
     "auth.join_with_provider",
     # Checking a certificate's verification code: for employers and anyone shown a certificate.
     "certificates.verify_certificate",
+    # Checking a code typed in, or an Open Badge pasted or uploaded.
+    "certificates.verify",
+    # Open Badges' addresses for verifiers and for a badge its holder shares: the published keys, the
+    # revocation list, the issuing schools and achievements, a shared badge and its signed file.
+    "badges.jwks",
+    "badges.status_list",
+    "badges.issuer_profile",
+    "badges.achievement",
+    "badges.show_badge",
+    "badges.download_shared_badge",
 }
 
 

@@ -190,14 +190,18 @@ def download_certificate(module_id: str):
 
 
 def _own_badge_or_redirect(module_id: str):
+    if not badges_enabled():
+        abort(404)
+    badge = learning.badge_for_module(current_user.id, module_id)
+    if badge is not None:
+        return badge
+    # A completion from before badges were switched on: its badge is issued now.
     record = reading.build_record(current_user, catalogue=catalogue())
     completion = certificates.certificate_entry(record, module_id)
     if completion is None:
         if module_id not in catalogue().modules:
             abort(404)
         return None
-    if not badges_enabled():
-        abort(404)
     badge = learning.issue_badge(catalogue=catalogue(), entry=completion.entry)
     db.session.commit()
     return badge
