@@ -17,6 +17,17 @@ def register_commands(app: Flask) -> None:
     outbox_cli = AppGroup("outbox", help="Email waiting in the outbox.")
     users_cli = AppGroup("users", help="People's accounts.")
     xapi_cli = AppGroup("xapi", help="The CPD record as xAPI statements.")
+    badges_cli = AppGroup("badges", help="Open Badges.")
+
+    @badges_cli.command("new-key")
+    @click.argument("kid")
+    def badges_new_key(kid: str):
+        """Print a new Ed25519 signing key (a private JWK) to put first in the badge key set."""
+        import json
+
+        from app.platform.credential_keys import new_key
+
+        click.echo(json.dumps(new_key(kid)))
 
     @xapi_cli.command("push")
     @click.option("--batch", "batch_size", default=50, show_default=True, type=click.IntRange(1, 1000))
@@ -196,3 +207,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(xapi_cli)
+    app.cli.add_command(badges_cli)

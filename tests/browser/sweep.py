@@ -29,6 +29,9 @@ from tests.browser.helpers import axe_problem, save_screenshot
 EXCLUDED_ENDPOINTS = {
     "static": "stylesheets, scripts and images, not pages",
     "main.health": "a JSON answer for load balancers, not a page",
+    "badges.status_list": "a signed revocation list for badge verifiers (a JWT), not a page",
+    "badges.issuer_profile": "an issuing school's Open Badges profile in JSON, for verifiers, not a page",
+    "badges.achievement": "an achievement's Open Badges description in JSON, for verifiers, not a page",
 }
 # Whole families of routes that are not pages, by the shape of their address or endpoint name.
 EXCLUDED_RULES = [

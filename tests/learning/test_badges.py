@@ -344,3 +344,16 @@ def test_the_verify_form_says_what_is_missing(app, client):
     assert "The badge file must be 64 KB or smaller" in too_big.get_data(as_text=True)
     # A certificate code typed into the same page goes to its check.
     assert client.get("/verify?code=12-ABCDE").headers["Location"].endswith("/verify/12-ABCDE")
+
+
+def test_a_new_key_from_the_command_line_signs_after_rotation(app, ta, school, client, monkeypatch, first_key):
+    printed = app.test_cli_runner().invoke(args=["badges", "new-key", "2027-01"])
+    assert printed.exit_code == 0
+    new = json.loads(printed.output)
+    assert (new["kty"], new["crv"], new["kid"]) == ("OKP", "Ed25519", "2027-01") and new["d"]
+    monkeypatch.setitem(app.config, "BADGE_SIGNING_KEYS", json.dumps({"keys": [new, public_part(first_key)]}))
+    ta_client, person = ta
+    complete(app, person, school)
+    token = ta_client.get(f"/cpd/badges/{MODULE}.jwt").get_data(as_text=True)
+    assert json.loads(unb64url(token.split(".")[0]))["kid"] == "2027-01"
+    independently_verified(token, published_keys(client))
