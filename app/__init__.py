@@ -75,6 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.web.api import bp as api_bp
     from app.web.assess import bp as assess_bp
     from app.web.auth import bp as auth_bp
+    from app.web.badges import bp as badges_bp
     from app.web.cpd import bp as cpd_bp
     from app.web.cpd import certificates_bp
     from app.web.errors import register_error_handlers
@@ -99,6 +100,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(la_bp)
     app.register_blueprint(cpd_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(badges_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(school_content_bp)
     register_error_handlers(app)

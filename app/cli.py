@@ -17,6 +17,17 @@ def register_commands(app: Flask) -> None:
     outbox_cli = AppGroup("outbox", help="Email waiting in the outbox.")
     users_cli = AppGroup("users", help="People's accounts.")
     xapi_cli = AppGroup("xapi", help="The CPD record as xAPI statements.")
+    badges_cli = AppGroup("badges", help="Open Badges.")
+
+    @badges_cli.command("new-key")
+    @click.argument("kid")
+    def badges_new_key(kid: str):
+        """Print a new Ed25519 signing key (a private JWK) to put first in the badge key set."""
+        import json
+
+        from app.platform.credential_keys import new_key
+
+        click.echo(json.dumps(new_key(kid)))
 
     @xapi_cli.command("push")
     @click.option("--batch", "batch_size", default=50, show_default=True, type=click.IntRange(1, 1000))
@@ -33,18 +44,34 @@ def register_commands(app: Flask) -> None:
             click.echo("LRS_URL is not set: no learning record store to send to, nothing sent.")
             return
         try:
-            result = xapi.push(
-                lrs_url=app.config["LRS_URL"],
-                username=app.config.get("LRS_USERNAME") or "",
-                password=app.config.get("LRS_PASSWORD") or "",
-                batch_size=batch_size,
-                settle=timedelta(seconds=settle_seconds),
-                report=click.echo,
-            )
+            with xapi.push_lock() as locked:
+                if not locked:
+                    click.echo("No lock between machines on SQLite: run one push at a time (see the README).")
+                result = xapi.push(
+                    lrs_url=app.config["LRS_URL"],
+                    username=app.config.get("LRS_USERNAME") or "",
+                    password=app.config.get("LRS_PASSWORD") or "",
+                    batch_size=batch_size,
+                    settle=timedelta(seconds=settle_seconds),
+                    report=click.echo,
+                )
+        except xapi.PushBusy as error:
+            db.session.rollback()
+            raise SystemExit(f"xAPI push not started: {error}.") from None
         except xapi.PushFailed as error:
             db.session.rollback()
             raise SystemExit(f"xAPI push stopped: {error}. The next run sends that batch again.") from None
         click.echo(f"xAPI push done: {result.statements} statements in {result.batches} batches.")
+        if result.voided_for_erasure:
+            click.echo(f"{result.voided_for_erasure} of them void what the store held about people since erased.")
+        if result.already_held:
+            click.echo(f"The store already held {result.already_held} of them: counted as sent.")
+        if result.conflicts:
+            click.echo(
+                f"WARNING: {len(result.conflicts)} statements were skipped because the store holds their ids "
+                "with other content: " + ", ".join(result.conflicts),
+                err=True,
+            )
 
     def _latest_checkpoint():
         """The latest signed checkpoint, checked; None if there is none yet. Exits on a bad one."""
@@ -315,3 +342,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(xapi_cli)
+    app.cli.add_command(badges_cli)

@@ -130,6 +130,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "LRS_URL": (os.environ.get("LRS_URL") or "").strip() or None,
         "LRS_USERNAME": os.environ.get("LRS_USERNAME", ""),
         "LRS_PASSWORD": os.environ.get("LRS_PASSWORD", ""),
+        # Open Badges are signed with these Ed25519 keys (a JSON Web Key Set, inline or in a file; see
+        # app/platform/credential_keys.py). Unset, no badges are issued.
+        "BADGE_SIGNING_KEYS": os.environ.get("BADGE_SIGNING_KEYS") or None,
+        "BADGE_SIGNING_KEYS_FILE": os.environ.get("BADGE_SIGNING_KEYS_FILE") or None,
         # How many schools' worked-out training dashboards each server process keeps
         # (app/leadership/snapshots.py); 0 works every one out on every visit.
         # Each school's totals for an organisation's view, kept apart from the dashboards (a few hundred

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
+import json
 import os
 import re
 from dataclasses import dataclass, replace
@@ -29,6 +30,20 @@ from tests.support.page_checks import assert_good_page
 
 PASSWORD = "correct horse battery staple"
 
+# A test-only Ed25519 key (never used anywhere else) for the Open Badges the tests issue.
+TEST_BADGE_SIGNING_KEYS = json.dumps(
+    {
+        "keys": [
+            {
+                "crv": "Ed25519",
+                "x": "a_iit_f1ykUoQ6XUpCV2V5LemzguiniD8jx630eamKE",
+                "d": "mqJHm6YB3xcJ-qm9FCi3kNTzrmZ2kK2xVIzQPAvtLvQ",
+                "kid": "test-2026",
+                "kty": "OKP",
+            }
+        ]
+    }
+)
 TEST_SETTINGS = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-that-is-long-enough-to-use",
@@ -48,10 +63,14 @@ TEST_SETTINGS = {
     # Every kept staff training dashboard is worked out again and compared, so that a change that
     # fails to change its school's training revision fails the test that shows it.
     "TRAINING_SNAPSHOT_VERIFY": True,
+    # Open Badges are on in the tests, signed with this test-only key (tests/learning/test_badges.py
+    # makes its own keys to rotate).
+    "BADGE_SIGNING_KEYS": TEST_BADGE_SIGNING_KEYS,
 }
 # Servers the tests start as separate processes (the browser tests' live site) read the environment,
 # not TEST_SETTINGS: their demo leaders sign in with a password alone too.
 os.environ.setdefault("TWO_STEP_REQUIRED_FOR_LEADERS", "false")
+os.environ.setdefault("BADGE_SIGNING_KEYS", TEST_BADGE_SIGNING_KEYS)
 
 
 def pytest_addoption(parser):

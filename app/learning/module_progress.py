@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue, ChangeNote, Module, Pathway
 from app.extensions import db
+from app.learning.badges import issue_on_completion
+from app.learning.certificate_email import email_certificate
 from app.models import ModuleProgress
 from app.models.base import utcnow
 from app.models.quizzes import AttemptStatus, QuizAttempt
@@ -159,7 +161,8 @@ def record_page_read(
     progress.updated_at = utcnow()
     completed_now = False
     if progress.completed_version != module.version and _requirements_met(catalogue, user_id, module, progress):
-        record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
+        entry = record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
+        email_certificate(entry=entry, module=module)
         completed_now = True
     db.session.flush()
     return PageReadResult(progress, completed_now)
@@ -170,7 +173,8 @@ def complete_if_ready(*, catalogue: Catalogue, user_id: int, school_id: int | No
     progress = _locked_progress(user_id, module)
     if progress.completed_version == module.version or not _requirements_met(catalogue, user_id, module, progress):
         return False
-    record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
+    entry = record_module_completion(user_id=user_id, school_id=school_id, module=module, progress=progress)
+    email_certificate(entry=entry, module=module)
     db.session.flush()
     return True
 
@@ -206,6 +210,7 @@ def record_module_completion(
     )
     progress.completed_at = entry.occurred_at
     progress.completed_version = module.version
+    issue_on_completion(entry)
     return entry
 
 

@@ -11,6 +11,7 @@ from app.models.administration import (
     RetentionPolicy,
     StaffImport,
 )
+from app.models.badges import OpenBadge
 from app.models.cpd import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType, RecordSharing
 from app.models.leaders import Assignment, ReminderSent, RequirementChange, RequirementSetting
 from app.models.ledger import LedgerEntry, LedgerIsAppendOnly, LedgerVerifiedChain
@@ -31,7 +32,7 @@ from app.models.people import (
 from app.models.progress import ModuleProgress, RequirementProgress
 from app.models.quizzes import AttemptStatus, ExtraQuizAttempts, QuizAnswer, QuizAttempt
 from app.models.schools import Organisation, OrganisationKind, School, SchoolPhase
-from app.models.xapi import XapiPushCursor
+from app.models.xapi import XapiErasure, XapiIdentity, XapiPushCursor
 
 __all__ = [
     "AUDIT_ACTION_LABELS",
@@ -54,6 +55,7 @@ __all__ = [
     "Membership",
     "MembershipInvitation",
     "ModuleProgress",
+    "OpenBadge",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
@@ -73,5 +75,7 @@ __all__ = [
     "TeacherStatusRecord",
     "TokenPurpose",
     "User",
+    "XapiErasure",
+    "XapiIdentity",
     "XapiPushCursor",
 ]

@@ -109,9 +109,11 @@ def erase_person(user: User, *, actor: User | None, school: School | None, today
     )
     # Evidence files (certificates, transcripts) carry the person's name: they go, rows and all. The
     # ledger keeps only their ids and hashes, so the chain stays valid.
-    from app.records import delete_evidence_files
+    from app.records import delete_evidence_files, note_person_erased_for_xapi
 
     delete_evidence_files(user.id)
+    # Stores that were sent their statements are told to void them; nothing more about them is sent.
+    note_person_erased_for_xapi(user.id)
     record_event(
         AuditAction.PERSON_ERASED,
         school_id=school.id if school else None,

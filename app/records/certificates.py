@@ -19,7 +19,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import segno
 from flask import abort, current_app
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.extensions import db
@@ -80,8 +82,20 @@ class CheckedCertificate:
     school_name: str | None
 
 
-def check_code(code: str) -> CheckedCertificate | None:
-    """The certificate a code belongs to, or None for a code that is unknown, forged or voided."""
+@dataclass(frozen=True)
+class CertificateFacts:
+    """A genuine certificate's completion, whether it was voided and when, for the public check."""
+
+    entry: LedgerEntry
+    person_name: str
+    module_title: str
+    completed_on: date
+    school_name: str | None
+    voided_on: date | None
+
+
+def look_up(code: str) -> CertificateFacts | None:
+    """The certificate a code belongs to, voided or not, or None for a code that is unknown or forged."""
     parsed = _parse(code)
     if parsed is None:
         return None
@@ -97,19 +111,38 @@ def check_code(code: str) -> CheckedCertificate | None:
     entry, person_name, school_name = row
     if not hmac.compare_digest(_mac(entry), mac):
         return None
-    if is_voided(entry):
-        return None
+    void = voiding_of(entry)
     title = entry.payload.get("title") if isinstance(entry.payload, dict) else None
-    return CheckedCertificate(person_name, title or entry.subject_id or "", local_date(entry.occurred_at), school_name)
+    return CertificateFacts(
+        entry=entry,
+        person_name=person_name,
+        module_title=title or entry.subject_id or "",
+        completed_on=local_date(entry.occurred_at),
+        school_name=school_name,
+        voided_on=local_date(void.recorded_at) if void else None,
+    )
 
 
-def is_voided(entry: LedgerEntry) -> bool:
+def check_code(code: str) -> CheckedCertificate | None:
+    """The certificate a code belongs to, or None for a code that is unknown, forged or voided."""
+    facts = look_up(code)
+    if facts is None or facts.voided_on is not None:
+        return None
+    return CheckedCertificate(facts.person_name, facts.module_title, facts.completed_on, facts.school_name)
+
+
+def voiding_of(entry: LedgerEntry) -> LedgerEntry | None:
+    """The `certificate_voided` entry that withdrew this completion's certificate, if any."""
     voids = db.session.scalars(
         select(LedgerEntry).where(
             LedgerEntry.user_id == entry.user_id, LedgerEntry.kind == EntryKind.CERTIFICATE_VOIDED.value
         )
     )
-    return any(void.payload.get("refers_to_entry") == entry.id for void in voids)
+    return next((void for void in voids if void.payload.get("refers_to_entry") == entry.id), None)
+
+
+def is_voided(entry: LedgerEntry) -> bool:
+    return voiding_of(entry) is not None
 
 
 def certificate_entry(record: CpdRecord, module_id: str) -> RecordEntry | None:
@@ -118,6 +151,15 @@ def certificate_entry(record: CpdRecord, module_id: str) -> RecordEntry | None:
         if entry.module_id == module_id and entry.has_certificate:
             return entry
     return None
+
+
+def qr_code_svg(url: str) -> Markup:
+    """The address as a QR code, inline SVG for the PDF (vector, so it prints sharp at any size).
+
+    Error correction "M" (15%) survives a fold or a smudge on paper; the quiet zone of four modules is
+    what scanners need around it."""
+    svg = segno.make(url, error="m", micro=False).svg_inline(scale=3, border=4, dark="#0b0c0c", title=url)
+    return Markup(svg)  # noqa: S704 - segno builds the SVG itself; the URL is our own, in a <title> it escapes
 
 
 def certificate_pdf(
@@ -129,6 +171,7 @@ def certificate_pdf(
         person_name=person_name,
         school_name=school_name,
         verify_url=verify_url,
+        qr_code=qr_code_svg(verify_url),
         code=code,
         duration_text=duration_text,
     )

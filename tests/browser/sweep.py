@@ -30,6 +30,9 @@ EXCLUDED_ENDPOINTS = {
     "static": "stylesheets, scripts and images, not pages",
     "main.health": "a JSON answer for load balancers, not a page",
     "school_content.policy_file": "a school policy's PDF or text to download, not a page",
+    "badges.status_list": "a signed revocation list for badge verifiers (a JWT), not a page",
+    "badges.issuer_profile": "an issuing school's Open Badges profile in JSON, for verifiers, not a page",
+    "badges.achievement": "an achievement's Open Badges description in JSON, for verifiers, not a page",
 }
 # Whole families of routes that are not pages, by the shape of their address or endpoint name.
 EXCLUDED_RULES = [

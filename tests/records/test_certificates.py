@@ -5,17 +5,20 @@ from __future__ import annotations
 import html
 import io
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app import learning
 from app.extensions import db
-from app.learning import module_progress
+from app.learning import module_progress, requirements
 from app.models import LedgerEntry, ModuleProgress, Role
 from app.records import certificates, cpd, ledger, reading
 from app.records.ledger import EntryKind, verify_person
 from tests.conftest import csrf_token_from, sign_in
+from tests.support.qr import qr_codes_in_pdf
 
 MODULE = "send-essentials"
 
@@ -82,6 +85,11 @@ def test_a_completed_module_has_a_certificate_whose_code_checks(app, ta, school,
     assert page.headers["X-Robots-Tag"] == "noindex, nofollow"
     # Typed by hand from the paper: case and spaces do not matter.
     assert client.get(f"/verify/{code.lower().replace('-', ' - ', 1)}").status_code == 200
+
+
+def words_on(page) -> str:
+    """The page's text without its markup, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True))).split())
 
 
 def tamper(code: str) -> list[str]:
@@ -217,3 +225,87 @@ def test_only_the_schools_leaders_void_certificates(app, ta, school, make_person
             == status
         )
     assert certificates.check_code(certificates.code_for(entry)) is not None
+
+
+def test_the_certificate_carries_a_qr_code_that_opens_its_verify_page(app, ta, school, client):
+    ta_client, person = ta
+    entry = complete(app, person, school)
+    response = ta_client.get(f"/cpd/certificates/{MODULE}")
+    document = PdfReader(io.BytesIO(response.data))
+    assert len(document.pages) == 1  # the QR code fits on the certificate's one page
+
+    # Decoded from the rendered page's pixels, as a phone would.
+    (scanned,) = qr_codes_in_pdf(response.data)
+    code = certificates.code_for(entry)
+    assert scanned == f"http://localhost/verify/{code}"
+    page = client.get(scanned.removeprefix("http://localhost"))
+    assert page.status_code == 200 and "This certificate is valid" in page.get_data(as_text=True)
+
+
+def test_the_verify_page_shows_issue_and_renewal_dates_the_issuing_school_and_that_it_is_valid(app, ta, school, client):
+    _ta_client, person = ta
+    entry = complete(app, person, school)
+    page = client.get(f"/verify/{certificates.code_for(entry)}")
+    shown = words_on(page)
+    issued = entry.occurred_at.date()
+    renew = issued.replace(year=issued.year + 3)  # the teaching assistants' pathway: every 36 months
+    assert page.status_code == 200
+    assert "Status Valid" in shown
+    assert f"Issued on {issued.strftime('%-d %B %Y')}" in shown
+    assert f"Renew by {renew.strftime('%-d %B %Y')}" in shown
+    assert "Issuing school Oakfield Primary School" in shown
+
+
+def test_a_certificate_past_its_renewal_date_is_expired(app, school, make_person, client):
+    person = make_person(school, Role.TEACHING_ASSISTANT, name="Amara Oakley", started_on=date(2020, 9, 1))
+    module = app.extensions["catalogue"].modules[MODULE]
+    progress = ModuleProgress(user_id=person.id, module_id=module.id, reading_version=module.version, pages_read=[])
+    db.session.add(progress)
+    entry = module_progress.record_module_completion(
+        user_id=person.id,
+        school_id=school.id,
+        module=module,
+        progress=progress,
+        occurred_at=datetime(2022, 3, 1, 10, 0, tzinfo=UTC),
+    )
+    db.session.commit()
+    page = client.get(f"/verify/{certificates.code_for(entry)}")
+    shown = words_on(page)
+    assert page.status_code == 200
+    assert "This certificate has expired" in shown and "Status Expired" in shown
+    assert "Renew by 1 March 2025" in shown and "Amara Oakley" in shown
+
+
+def test_a_school_asking_everyone_to_take_the_module_again_expires_the_certificate_from_that_day(
+    app, ta, school, make_person
+):
+    _ta_client, person = ta
+    entry = complete(app, person, school)
+    head = make_person(school, Role.HEADTEACHER)
+    catalogue = app.extensions["catalogue"]
+    requirements.require_refresh(catalogue=catalogue, school_id=school.id, module_id=MODULE, changed_by_id=head.id)
+    db.session.commit()
+    code = certificates.code_for(entry)
+    today = date.today()
+    assert learning.check_certificate(code, catalogue=catalogue, today=today).renew_by == today
+    tomorrow = learning.check_certificate(code, catalogue=catalogue, today=today + timedelta(days=1))
+    assert tomorrow.status is learning.CertificateStatus.EXPIRED
+
+
+def test_a_voided_certificate_says_voided_without_the_name(app, ta, school, make_person, client):
+    _ta_client, person = ta
+    entry = complete(app, person, school)
+    head = make_person(school, Role.HEADTEACHER)
+    certificates.void_certificate(
+        leader_id=head.id,
+        school=school,
+        record=reading.build_record(person),
+        completion_id=entry.id,
+        reason="Issued to the wrong account.",
+    )
+    db.session.commit()
+    page = client.get(f"/verify/{certificates.code_for(entry)}")
+    shown = words_on(page)
+    assert page.status_code == 404
+    assert "This certificate is not valid" in shown and "Status Voided" in shown
+    assert "the school withdrew it on" in shown and "Amara Oakley" not in shown

@@ -222,6 +222,21 @@ ACCESS: dict[str, Access] = {
     "api.openapi_document": Access(EVERYONE),
     # Anyone may check a certificate's code; an unknown or forged one answers 404 "not valid".
     "certificates.verify_certificate": Access(EVERYONE, token_arg="code"),
+    # Checking a certificate code or an Open Badge (pasted or uploaded).
+    "certificates.verify": Access(EVERYONE),
+    # A person's own Open Badge for a completed module: its page and its two downloads.
+    "cpd.your_badge": Access(LEARNERS, content_args=("module_id",)),
+    "cpd.download_badge_json": Access(LEARNERS, content_args=("module_id",)),
+    "cpd.download_badge_jwt": Access(LEARNERS, content_args=("module_id",)),
+    # Open Badges' public addresses, for verifiers. A shared badge is found by its random credential
+    # id, and an issuing school by its public URN only once it has issued a badge: an unknown one
+    # answers 404 whoever asks, as a token does.
+    "badges.jwks": Access(EVERYONE),
+    "badges.status_list": Access(EVERYONE, content_args=("list_number",)),
+    "badges.achievement": Access(EVERYONE, content_args=("module_id",)),
+    "badges.issuer_profile": Access(EVERYONE, token_arg="urn"),
+    "badges.show_badge": Access(EVERYONE, token_arg="credential_uuid"),
+    "badges.download_shared_badge": Access(EVERYONE, token_arg="credential_uuid"),
 }
 
 # Endpoints that are not pages and are left out of the table on purpose.
@@ -566,6 +581,10 @@ def seeded_module_completion(user_id: int, module_id: str, school_id: int | None
         recorded_by_id=user_id,
         dedupe_key=f"module_completed:{module.id}:{module.version}:{school_id}",
     )
+    # A completion issues its Open Badge at once, as the curriculum's own completion does.
+    from app.learning import issue_on_completion
+
+    issue_on_completion(entry)
     db.session.commit()
     return entry.id
 
@@ -609,7 +628,13 @@ def content_values(app) -> dict[str, Any]:
 
     with app.app_context():
         module = next(m for m in catalogue().modules.values() if m.pages and m.id in catalogue().quizzes)
-    return {"module_id": module.id, "slug": module.pages[0].slug, "number": 1, "provider": "google"}
+    return {
+        "module_id": module.id,
+        "slug": module.pages[0].slug,
+        "number": 1,
+        "provider": "google",
+        "list_number": 1,
+    }
 
 
-CONTENT_ARGS = frozenset({"module_id", "slug", "number", "provider"})
+CONTENT_ARGS = frozenset({"module_id", "slug", "number", "provider", "list_number"})

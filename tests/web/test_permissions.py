@@ -29,6 +29,16 @@ PUBLIC_ENDPOINTS = {
     "learn.calendar_feed",
     # The API's OpenAPI document: what the API offers, nothing of anyone's.
     "api.openapi_document",
+    # Checking a code typed in, or an Open Badge pasted or uploaded.
+    "certificates.verify",
+    # Open Badges' addresses for verifiers and for a badge its holder shares: the published keys, the
+    # revocation list, the issuing schools and achievements, a shared badge and its signed file.
+    "badges.jwks",
+    "badges.status_list",
+    "badges.issuer_profile",
+    "badges.achievement",
+    "badges.show_badge",
+    "badges.download_shared_badge",
 }
 
 

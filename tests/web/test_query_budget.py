@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import (
     LedgerEntry,
     Membership,
+    OpenBadge,
     Organisation,
     OrganisationKind,
     Role,
@@ -398,6 +399,9 @@ def _school_content(world: World, kind: str) -> int:
         world.made["school_module_id"] = module.id
         world.made["policy_id"] = policy.id
     return world.made[kind]
+def _ta_badge(world: World) -> OpenBadge:
+    entry_id = seeded_module_completion(world.people["large"]["ta1"].id, _module().id)
+    return db.session.scalars(select(OpenBadge).where(OpenBadge.ledger_entry_id == entry_id)).one()
 
 
 ARGUMENTS: dict[str, Callable[[World, str], object]] = {
@@ -428,6 +432,11 @@ ARGUMENTS: dict[str, Callable[[World, str], object]] = {
     "led_round_id": lambda world, endpoint: made_round(world),
     # Signing in with Google (not configured in the test app: the page says so).
     "provider": lambda world, endpoint: "google",
+    # Open Badges: the teaching assistant's badge for the completed module (issued as it was
+    # completed), the school that issued it, and the first revocation list.
+    "credential_uuid": lambda world, endpoint: _ta_badge(world).credential_uuid,
+    "urn": lambda world, endpoint: db.session.get(School, _ta_badge(world).school_id).urn,
+    "list_number": lambda world, endpoint: 1,
 }
 
 # The roles each page of a round answers 200 for in that world (anyone else is refused: 403, 404, or

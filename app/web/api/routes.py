@@ -29,7 +29,10 @@ def my_cpd():
 @requires(Permission.TAKE_TRAINING)
 def my_xapi():
     """Your CPD record as xAPI 1.0.3 statements, oldest first, shaped like an LRS's StatementResult."""
-    return jsonify({"statements": xapi.statements_for_person(current_user.id), "more": ""})
+    response = jsonify({"statements": xapi.statements_for_person(current_user.id), "more": ""})
+    # An LRS answers every request with the version it speaks; xAPI clients read it before the body.
+    response.headers["X-Experience-API-Version"] = xapi.XAPI_VERSION
+    return response
 
 
 @bp.route("/openapi.json")

@@ -13,6 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovRadioInput,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
 from wtforms import BooleanField, HiddenField, RadioField, StringField, SubmitField, TextAreaField
@@ -266,3 +267,52 @@ class VoidCertificateForm(FlaskForm):
         ],
     )
     submit = SubmitField("Void the certificate", widget=GovSubmitInput())
+
+
+# A signed badge is a few kilobytes; anything far larger is not one of ours.
+LARGEST_CREDENTIAL = 64 * 1024
+
+
+class CheckBadgeForm(FlaskForm):
+    """A badge to check: pasted, or a file uploaded (the .jwt or .json a person downloaded)."""
+
+    credential = TextAreaField(
+        "Paste the badge",
+        filters=[strip_whitespace],
+        description="The signed badge (it starts with eyJ) or the badge's JSON (it starts with {)",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=LARGEST_CREDENTIAL, message="The badge must be 64 KB or smaller")],
+    )
+    credential_file = FileField(
+        "Or upload the badge file",
+        description="A .jwt or .json file, 64 KB or smaller",
+        widget=GovFileInput(),
+    )
+    submit = SubmitField("Check the badge", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.text = ""
+
+    def validate_credential_file(self, field):
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            return
+        data = upload.stream.read(LARGEST_CREDENTIAL + 1)
+        if len(data) > LARGEST_CREDENTIAL:
+            raise ValidationError("The badge file must be 64 KB or smaller")
+        try:
+            self.text = data.decode("utf-8").strip()
+        except UnicodeDecodeError as error:
+            raise ValidationError("The badge file must be a .jwt or .json text file") from error
+        if not self.text:
+            raise ValidationError("The badge file is empty")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if valid and not self.text:
+            self.text = self.credential.data or ""
+            if not self.text:
+                self.credential.errors = [*self.credential.errors, "Paste a badge or upload a badge file"]
+                return False
+        return valid

@@ -3,23 +3,26 @@ and the public page that checks a certificate's code."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import learning
 from app.content import catalogue
 from app.extensions import db
 from app.models import EVIDENCE_MAX_BYTES, EvidenceFile, Role, User
 from app.permissions import Permission, current_context, current_school, public, requires
+from app.platform import KeysNotConfigured, badges_enabled
 from app.platform.links import public_url
 from app.records import certificates, evidence_files, exports, external_cpd, reading, school_view, terms, writing
 from app.records.cpd import CpdRecord
 from app.records.ledger import EntryKind
 from app.records.terms import ReviewDecision
 from app.web.cpd import bp, certificates_bp
-from app.web.cpd.forms import CorrectExternalCpdForm, ExternalCpdForm, ReviewForm, VoidCertificateForm
+from app.web.cpd.forms import CheckBadgeForm, CorrectExternalCpdForm, ExternalCpdForm, ReviewForm, VoidCertificateForm
 
 MODULE_KINDS = (EntryKind.MODULE_COMPLETED.value,)
 # The forms that take an evidence file accept a request this big: the file and room for the rest.
@@ -95,6 +98,7 @@ def your_record():
         record=record,
         is_senco=Role.SENCO in context.roles,
         can_review=_can_review(),
+        badges_on=badges_enabled(),
     )
 
 
@@ -191,6 +195,58 @@ def download_certificate(module_id: str):
         code=code,
     )
     return _attachment(pdf, "application/pdf", f"certificate-{module_id}.pdf")
+
+
+def _own_badge_or_redirect(module_id: str):
+    if not badges_enabled():
+        abort(404)
+    badge = learning.badge_for_module(current_user.id, module_id)
+    if badge is not None:
+        return badge
+    # A completion from before badges were switched on: its badge is issued now.
+    record = reading.build_record(current_user, catalogue=catalogue())
+    completion = certificates.certificate_entry(record, module_id)
+    if completion is None:
+        if module_id not in catalogue().modules:
+            abort(404)
+        return None
+    badge = learning.issue_badge(catalogue=catalogue(), entry=completion.entry)
+    db.session.commit()
+    return badge
+
+
+@bp.route("/badges/<module_id>")
+@requires(Permission.TAKE_TRAINING)
+def your_badge(module_id: str):
+    badge = _own_badge_or_redirect(module_id)
+    if badge is None:
+        return redirect(url_for("learn.show_module", module_id=module_id))
+    return render_template(
+        "cpd/your_badge.html",
+        checked=learning.badge_standing(badge),
+        statuses=learning.BadgeStatus,
+        module_id=module_id,
+        share_url=public_url("badges.show_badge", credential_uuid=badge.credential_uuid),
+    )
+
+
+@bp.route("/badges/<module_id>.json")
+@requires(Permission.TAKE_TRAINING)
+def download_badge_json(module_id: str):
+    badge = _own_badge_or_redirect(module_id)
+    if badge is None:
+        return redirect(url_for("learn.show_module", module_id=module_id))
+    data = json.dumps(learning.credential_of(badge), indent=2, ensure_ascii=False)
+    return _attachment(data, "application/json", f"badge-{module_id}.json")
+
+
+@bp.route("/badges/<module_id>.jwt")
+@requires(Permission.TAKE_TRAINING)
+def download_badge_jwt(module_id: str):
+    badge = _own_badge_or_redirect(module_id)
+    if badge is None:
+        return redirect(url_for("learn.show_module", module_id=module_id))
+    return _attachment(badge.signed_credential, "application/vc+jwt", f"badge-{module_id}.jwt")
 
 
 @bp.route("/record.csv")
@@ -321,13 +377,32 @@ def void_certificate(completion_id: int):
 # ---- checking a certificate -----------------------------------------------------------------------
 
 
+@certificates_bp.route("/verify", methods=["GET", "POST"])
+@public
+def verify():
+    """Check a certificate's code, or an Open Badge pasted or uploaded."""
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return redirect(url_for("certificates.verify_certificate", code=code))
+    form = CheckBadgeForm()
+    checked = None
+    if form.validate_on_submit():
+        try:
+            checked = learning.check_badge(form.text)
+        except KeysNotConfigured:
+            form.credential.errors = [*form.credential.errors, "This site issues no badges, so it cannot check one"]
+    return render_template("cpd/verify.html", form=form, checked=checked, statuses=learning.BadgeStatus)
+
+
 @certificates_bp.route("/verify/<code>")
 @public
 def verify_certificate(code: str):
-    checked = certificates.check_code(code)
+    checked = learning.check_certificate(code, catalogue=catalogue(), today=terms.local_date(datetime.now(UTC)))
+    # A voided certificate, like an unknown code, is not a valid one: 404. An expired one is genuine.
+    found = checked is not None and checked.status is not learning.CertificateStatus.VOIDED
     response = Response(
-        render_template("cpd/verify_certificate.html", checked=checked, code=code),
-        status=200 if checked else 404,
+        render_template("cpd/verify_certificate.html", checked=checked, code=code, statuses=learning.CertificateStatus),
+        status=200 if found else 404,
     )
     # A person's name is on the page: it is for whoever holds the code, not for search engines.
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
