@@ -399,6 +399,8 @@ def _school_content(world: World, kind: str) -> int:
         world.made["school_module_id"] = module.id
         world.made["policy_id"] = policy.id
     return world.made[kind]
+
+
 def _ta_badge(world: World) -> OpenBadge:
     entry_id = seeded_module_completion(world.people["large"]["ta1"].id, _module().id)
     return db.session.scalars(select(OpenBadge).where(OpenBadge.ledger_entry_id == entry_id)).one()
