@@ -234,8 +234,13 @@ def issue_on_completion(entry: LedgerEntry) -> OpenBadge | None:
     first time it is asked for once the keys are mended."""
     if not badges_enabled() or entry.school_id is None:
         return None
+    national = catalogue()
+    if entry.subject_id not in national.modules:
+        # A school's own module has no public achievement page for verifiers to look up, so it gets
+        # its certificate but no badge.
+        return None
     try:
-        return issue_badge(catalogue=catalogue(), entry=entry)
+        return issue_badge(catalogue=national, entry=entry)
     except (BadKeys, KeysNotConfigured, OSError) as error:
         current_app.logger.error("Open Badge not issued for ledger entry %s: %s", entry.id, error)
         return None

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LedgerEntry, ModuleProgress, Role
 from app.models.quizzes import QuizAttempt
+from app.records import certificates
 from tests.conftest import csrf_token_from, sign_in
 from tests.school_content.helpers import (
     add_page,
@@ -90,6 +91,14 @@ def test_a_senco_writes_and_publishes_a_module_that_a_ta_completes_and_the_head_
         (module_id, school.id, module.version)
     ]
     assert completed[0].payload == {"minutes": 20, "title": "Our SEND procedures"}
+    # Her record shows it, and its certificate's public check answers, with no Open Badge offered:
+    # badges are for the national modules, whose achievements verifiers can look up.
+    record = ta.get("/cpd/")
+    assert record.status_code == 200 and "Our SEND procedures" in record.get_data(as_text=True)
+    assert ta.get(f"/cpd/badges/{module_id}").status_code == 404
+    code = certificates.code_for(completed[0])
+    check = ta.get(f"/verify/{code}")
+    assert check.status_code == 200 and "Our SEND procedures" in check.get_data(as_text=True)
 
     dashboard = clients["head"].get("/leaders/staff-training").get_data(as_text=True)
     assert "Our SEND procedures" in dashboard

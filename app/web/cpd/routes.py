@@ -99,6 +99,8 @@ def your_record():
         is_senco=Role.SENCO in context.roles,
         can_review=_can_review(),
         badges_on=badges_enabled(),
+        # Badges are issued for the national modules, whose achievements verifiers can look up.
+        badge_modules=catalogue().modules,
     )
 
 
@@ -200,6 +202,8 @@ def download_certificate(module_id: str):
 def _own_badge_or_redirect(module_id: str):
     if not badges_enabled():
         abort(404)
+    if module_id not in catalogue().modules:
+        abort(404)  # a school's own module: no badge (see learning.badges.issue_on_completion)
     badge = learning.badge_for_module(current_user.id, module_id)
     if badge is not None:
         return badge
@@ -207,8 +211,6 @@ def _own_badge_or_redirect(module_id: str):
     record = reading.build_record(current_user, catalogue=catalogue())
     completion = certificates.certificate_entry(record, module_id)
     if completion is None:
-        if module_id not in catalogue().modules:
-            abort(404)
         return None
     badge = learning.issue_badge(catalogue=catalogue(), entry=completion.entry)
     db.session.commit()
