@@ -217,9 +217,12 @@ def personal_requirements(
     roles_started: dict[str, date],
     assignments: list[Assignment],
 ) -> dict[str, PersonalRequirement]:
-    """module -> what the person must do: the tightest window of their roles, or an earlier assignment."""
+    """module -> what the person must do: the tightest window of their roles, or an earlier assignment.
+
+    Two roles with the same due date give the renewal and refresh of the first by role name, whatever
+    order the roles were read in (the requirement projection breaks the tie the same way in SQL)."""
     result: dict[str, PersonalRequirement] = {}
-    for role, started_on in roles_started.items():
+    for role, started_on in sorted(roles_started.items()):
         for requirement in requirements.get(role, ()):
             due = started_on + timedelta(days=requirement.window_days)
             current = result.get(requirement.module_id)
