@@ -627,3 +627,21 @@ def pytest_sessionfinish(session, exitstatus):
     pytest calls it "no tests collected" (exit 5)."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and session.config.getoption("markexpr") == "browser":
         session.exitstatus = pytest.ExitCode.OK
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault tests' figures (requests sent, succeeded, failed cleanly, lost), gathered from each
+    test's output at the end of the run, so they are shown when the tests ran in several processes too."""
+    lines = [
+        line
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for _, text in getattr(report, "sections", ())
+        for line in text.splitlines()
+        if line.strip().startswith("[fault test]")
+    ]
+    if lines:
+        terminalreporter.write_sep("=", "fault tests: what was sent, and what was lost")
+        for line in lines:
+            terminalreporter.write_line(line.strip())

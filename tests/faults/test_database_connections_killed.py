@@ -60,7 +60,7 @@ def add_cpd(browser: Browser, title: str, with_evidence: bool) -> str:
     return f"unexpected {response.status_code}"
 
 
-def test_connections_killed_mid_request_lose_nothing_acknowledged_and_the_app_recovers(served, capsys):
+def test_connections_killed_mid_request_lose_nothing_acknowledged_and_the_app_recovers(served):
     base_url, app, seeded, database_url, evidence_dir, log_path = served
     browsers = {}
     for email in seeded.teacher_emails:
@@ -140,18 +140,17 @@ def test_connections_killed_mid_request_lose_nothing_acknowledged_and_the_app_re
     ]
 
     log = log_path.read_text()
-    with capsys.disabled():
-        tally.report(
-            "PostgreSQL connections killed mid-request",
-            lost,
-            **{
-                "times killed": len(kills) + 1,
-                "connections killed": sum(kills) + quiet_kill,
-                "refused but saved (a retry would not duplicate)": saved_though_refused,
-                "files left without a row": len(files_without_a_row),
-            },
-        )
-        recovery.report("  then, with the database back", 0)
+    tally.report(
+        "PostgreSQL connections killed mid-request",
+        lost,
+        **{
+            "times killed": len(kills) + 1,
+            "connections killed": sum(kills) + quiet_kill,
+            "refused but saved (a retry would not duplicate)": saved_though_refused,
+            "files left without a row": len(files_without_a_row),
+        },
+    )
+    recovery.report("  then, with the database back", 0)
     assert sum(kills) > 0, "no connection was ever killed: the test proved nothing"
     assert tally.outcomes["failed cleanly"] > 0, "no request was caught by a kill: the test proved nothing"
     assert tally.outcomes["acknowledged"] > 0

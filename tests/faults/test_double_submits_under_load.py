@@ -84,7 +84,7 @@ def entries(app, user_id: int, kind: str) -> list[LedgerEntry]:
         return found
 
 
-def test_two_tabs_and_double_clicks_under_load_record_once(served, capsys):
+def test_two_tabs_and_double_clicks_under_load_record_once(served):
     base_url, app, seeded = served
     load_emails = seeded.teacher_emails[:LOAD_PEOPLE]
     quiz_emails = seeded.teacher_emails[LOAD_PEOPLE : LOAD_PEOPLE + QUIZ_ROUNDS]
@@ -149,16 +149,15 @@ def test_two_tabs_and_double_clicks_under_load_record_once(served, capsys):
     with app.app_context():
         broken = [email for email in seeded.teacher_emails if verify_person(seeded.teacher_ids[email]) is not None]
         db.session.remove()
-    with capsys.disabled():
-        load.report("background load while the double submits ran", 0)
-        print(
-            f"[fault test] quiz submitted from two tabs at once, {QUIZ_ROUNDS} times: answers {quiz_results}, "
-            f"results recorded per attempt {recorded_quizzes}, modules completed {completed}"
-        )
-        print(
-            f"[fault test] CPD form double-clicked, {CPD_ROUNDS} times: answers {cpd_results}, "
-            f"entries recorded {len(cpd_titles)} for {CPD_ROUNDS} forms"
-        )
+    load.report("background load while the double submits ran", 0)
+    print(
+        f"[fault test] quiz submitted from two tabs at once, {QUIZ_ROUNDS} times: answers {quiz_results}, "
+        f"results recorded per attempt {recorded_quizzes}, modules completed {completed}"
+    )
+    print(
+        f"[fault test] CPD form double-clicked, {CPD_ROUNDS} times: answers {cpd_results}, "
+        f"entries recorded {len(cpd_titles)} for {CPD_ROUNDS} forms"
+    )
     assert all(codes == [302, 302] for codes in quiz_results), quiz_results
     assert recorded_quizzes == [1] * QUIZ_ROUNDS and completed == [1] * QUIZ_ROUNDS
     assert all(codes == [302, 302] for codes in cpd_results), cpd_results

@@ -124,7 +124,7 @@ def database_url():
         yield url
 
 
-def test_mail_server_hanging_or_refusing_loses_no_email_and_slows_no_request(database_url, tmp_path, capsys):
+def test_mail_server_hanging_or_refusing_loses_no_email_and_slows_no_request(database_url, tmp_path):
     app = create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": database_url})
     emails = build_and_seed(app, PEOPLE * 3).teacher_emails
     healthy, hanging, refusing = emails[:PEOPLE], emails[PEOPLE : 2 * PEOPLE], emails[2 * PEOPLE :]
@@ -185,13 +185,12 @@ def test_mail_server_hanging_or_refusing_loses_no_email_and_slows_no_request(dat
     def ms(figures: list[float]) -> str:
         return f"median {statistics.median(figures) * 1000:.0f} ms, slowest {max(figures) * 1000:.0f} ms"
 
-    with capsys.disabled():
-        print(
-            f"[fault test] mail server hanging then refusing: requests sent {3 * PEOPLE}, succeeded {3 * PEOPLE}, "
-            f"emails written {3 * PEOPLE}, sent once the server was back {2 * PEOPLE}, lost 0; "
-            f"request time with a healthy server {ms(healthy_took)}, hanging {ms(hanging_took)}, "
-            f"refusing {ms(refusing_took)} (MAIL_TIMEOUT {MAIL_TIMEOUT} s)"
-        )
+    print(
+        f"[fault test] mail server hanging then refusing: requests sent {3 * PEOPLE}, succeeded {3 * PEOPLE}, "
+        f"emails written {3 * PEOPLE}, sent once the server was back {2 * PEOPLE}, lost 0; "
+        f"request time with a healthy server {ms(healthy_took)}, hanging {ms(hanging_took)}, "
+        f"refusing {ms(refusing_took)} (MAIL_TIMEOUT {MAIL_TIMEOUT} s)"
+    )
     # Not slowed: a request that waited on the hanging server would take MAIL_TIMEOUT at least; these
     # take a fraction of it, like the healthy ones (the bound leaves room for a busy test machine).
     assert statistics.median(hanging_took) < MAIL_TIMEOUT / 2
