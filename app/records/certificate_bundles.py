@@ -40,7 +40,7 @@ from app.models.certificate_bundles import (
     BUNDLE_WAITING,
     CertificateBundle,
 )
-from app.platform.links import public_url
+from app.platform import public_url
 from app.records import certificates, school_view
 from app.records.cpd import RecordEntry
 
