@@ -42,7 +42,7 @@ from app.models.certificate_bundles import (
 )
 from app.platform import public_url
 from app.records import certificates, school_view
-from app.records.cpd import RecordEntry
+from app.records.cpd import RecordEntry, owned_by
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,8 @@ class BundleFilter:
 class StaffCertificate:
     person: User
     completion: RecordEntry
+    # Issued while the person worked at another school, and in the zip because they share their record.
+    issued_elsewhere: bool = False
 
     @property
     def file_name(self) -> str:
@@ -134,17 +136,19 @@ def staff_certificates(
         record = school_view.record_for_school(person, school, catalogue=catalogue)
         for entry in record.entries:
             if entry.has_certificate and entry.module_id and chosen.matches(entry):
-                found.append(StaffCertificate(person, entry))
+                found.append(StaffCertificate(person, entry, issued_elsewhere=not owned_by(entry, school)))
     return sorted(found, key=lambda item: (item.person.name, item.person.id, item.completion.module_id or ""))
 
 
 def certificate_pdf_of(item: StaffCertificate) -> bytes:
-    """The same PDF the person downloads from their own record."""
+    """The same PDF the person downloads from their own record, except that one issued at another school
+    does not name it: a school's pages never name the other schools a person works at (their record as
+    a school sees it says "another school"). Its code still checks, and the public check names it."""
     code = certificates.code_for(item.completion.entry)
     return certificates.certificate_pdf(
         completion=item.completion,
         person_name=item.person.name,
-        school_name=certificates.school_name_of(item.completion.entry),
+        school_name=None if item.issued_elsewhere else certificates.school_name_of(item.completion.entry),
         verify_url=public_url("certificates.verify_certificate", code=code),
         code=code,
     )
