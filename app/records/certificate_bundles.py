@@ -46,8 +46,12 @@ from app.records.cpd import RecordEntry, owned_by
 
 log = logging.getLogger(__name__)
 
-# Up to this many certificates are zipped while the leader waits; more are built in the background.
-IN_REQUEST_LIMIT = 20
+
+def in_request_limit() -> int:
+    """Up to this many certificates are zipped while the leader waits; more are built in the background."""
+    return current_app.config["CERTIFICATE_ZIP_IN_REQUEST_LIMIT"]
+
+
 # How long a built zip is kept for its download.
 KEPT_FOR = timedelta(days=1)
 BUNDLES_FOLDER = "certificate-bundles"

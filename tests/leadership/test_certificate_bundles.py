@@ -190,8 +190,8 @@ def _progress_seen_by_another_connection(bundle_id: int) -> tuple[int, int]:
 
 
 def test_a_big_request_is_built_in_the_background_with_its_progress(app, world, head_client, monkeypatch, tmp_path):
-    monkeypatch.setattr(certificate_bundles, "IN_REQUEST_LIMIT", 2)
-    app.config["EVIDENCE_DIR"] = str(tmp_path)
+    monkeypatch.setitem(app.config, "CERTIFICATE_ZIP_IN_REQUEST_LIMIT", 2)
+    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(tmp_path))
 
     response = ask(head_client)
     assert response.status_code == 302
@@ -259,8 +259,8 @@ def test_a_big_request_is_built_in_the_background_with_its_progress(app, world, 
 
 
 def test_a_failed_build_is_shown_and_can_be_asked_for_again(app, world, head_client, monkeypatch, tmp_path):
-    monkeypatch.setattr(certificate_bundles, "IN_REQUEST_LIMIT", 1)
-    app.config["EVIDENCE_DIR"] = str(tmp_path)
+    monkeypatch.setitem(app.config, "CERTIFICATE_ZIP_IN_REQUEST_LIMIT", 1)
+    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(tmp_path))
     progress_url = ask(head_client, module=ESSENTIALS).headers["Location"]
 
     def broken(item):

@@ -94,7 +94,7 @@ def certificate_bundle():
         items = certificate_bundles.staff_certificates(catalogue(), school, chosen)
         if not items:
             form.module.errors.append("No certificates match these choices. Choose a wider date range or all modules")
-        elif len(items) <= certificate_bundles.IN_REQUEST_LIMIT:
+        elif len(items) <= certificate_bundles.in_request_limit():
             body = certificate_bundles.zip_in_request(items)
             filename = certificate_bundles.zip_name(school)
             return Response(
@@ -106,7 +106,7 @@ def certificate_bundle():
             bundle = certificate_bundles.request_bundle(school, current_user, chosen, total=len(items))
             return redirect(url_for("leaders.certificate_bundle_progress", bundle_id=bundle.id))
     return render_template(
-        "leaders/certificate_bundle.html", school=school, form=form, limit=certificate_bundles.IN_REQUEST_LIMIT
+        "leaders/certificate_bundle.html", school=school, form=form, limit=certificate_bundles.in_request_limit()
     )
 
 
