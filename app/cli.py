@@ -18,6 +18,29 @@ def register_commands(app: Flask) -> None:
     users_cli = AppGroup("users", help="People's accounts.")
     xapi_cli = AppGroup("xapi", help="The CPD record as xAPI statements.")
     badges_cli = AppGroup("badges", help="Open Badges.")
+    certificates_cli = AppGroup("certificates", help="Leaders' zips of their staff's certificates.")
+
+    @certificates_cli.command("work")
+    @click.option("--interval", default=5.0, show_default=True, help="Seconds between looks for waiting zips.")
+    @click.option("--once", is_flag=True, help="Build what is waiting now, then stop.")
+    def certificates_work(interval: float, once: bool):
+        """Build the certificate zips leaders asked for. Any number of workers can run at once on PostgreSQL.
+
+        A worker of its own, not the outbox's: a zip of hundreds of PDFs takes minutes, and email
+        must not wait behind it."""
+        from app.records.certificate_bundles import build_next_bundle
+
+        if not once:
+            click.echo("Certificate zip worker started; Ctrl+C stops it.")
+        while True:
+            bundle = build_next_bundle(app.extensions["catalogue"])
+            if bundle is not None:
+                click.echo(f"Certificate zip {bundle.id}: {bundle.status}, {bundle.done} of {bundle.total}.")
+                continue
+            db.session.remove()
+            if once:
+                return
+            time.sleep(interval)
 
     @badges_cli.command("new-key")
     @click.argument("kid")
@@ -343,3 +366,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(xapi_cli)
     app.cli.add_command(badges_cli)
+    app.cli.add_command(certificates_cli)

@@ -106,6 +106,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "CONTENT_ROOT": content_root(),
         # Evidence files people attach to their external CPD: outside the web root, never served statically.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR") or str(INSTANCE_DIR / "evidence"),
+        # A leader's zip of up to this many staff certificates is made while they wait; a bigger one
+        # by `flask certificates work` in the background (app/records/certificate_bundles.py).
+        "CERTIFICATE_ZIP_IN_REQUEST_LIMIT": int(os.environ.get("CERTIFICATE_ZIP_IN_REQUEST_LIMIT", "20")),
         # The ledger's signed checkpoints (app/records/checkpoints.py): the folder they are written to,
         # apart from the database and ideally on a host its administrators cannot write to; the Ed25519
         # key that signs them (a file made by `flask ledger keygen`, or the key itself in the

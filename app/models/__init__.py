@@ -12,6 +12,7 @@ from app.models.administration import (
     StaffImport,
 )
 from app.models.badges import OpenBadge
+from app.models.certificate_bundles import CertificateBundle
 from app.models.cpd import EVIDENCE_MAX_BYTES, EvidenceFile, EvidenceMediaType, RecordSharing
 from app.models.leaders import Assignment, ReminderSent, RequirementChange, RequirementSetting
 from app.models.ledger import LedgerEntry, LedgerIsAppendOnly, LedgerVerifiedChain
@@ -45,6 +46,7 @@ __all__ = [
     "AttemptStatus",
     "AuditAction",
     "AuditEvent",
+    "CertificateBundle",
     "EvidenceFile",
     "EvidenceMediaType",
     "ExtraQuizAttempts",

@@ -45,6 +45,7 @@ EXCLUDED_RULES = [
 CHECKED_ELSEWHERE = {
     "auth.set_password": "test_emailed_link_pages_pass_axe follows a real invitation email",
     "auth.reset_password": "test_emailed_link_pages_pass_axe follows a real password reset email",
+    "leaders.certificate_bundle_progress": "tests/browser/test_certificate_zip.py checks it while and once built",
 }
 # Pages only a signed-out visitor sees, that no route without arguments leads to.
 ANONYMOUS_EXTRAS = [

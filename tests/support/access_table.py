@@ -152,6 +152,10 @@ ACCESS: dict[str, Access] = {
     "leaders.staff_training": Access(LEADS_LEARNING),
     "leaders.staff_training_csv": Access(LEADS_LEARNING),
     "leaders.person_training": Access(LEADS_LEARNING, object_arg="user_id"),
+    # Staff certificates as one zip: the form, and a big request's progress page and file.
+    "leaders.certificate_bundle": Access(LEADS_LEARNING),
+    "leaders.certificate_bundle_progress": Access(LEADS_LEARNING, object_arg="bundle_id"),
+    "leaders.certificate_bundle_download": Access(LEADS_LEARNING, object_arg="bundle_id"),
     "leaders.assign_training": Access(LEADS_LEARNING),
     "leaders.manage_requirements": Access(frozenset({"headteacher"})),
     "leaders.board_report": Access(READS_BOARD_REPORT),
@@ -441,7 +445,40 @@ def _school_module_of(person) -> int:
     ).first()
 
 
+def _certificate_bundle_at(school_id: int, requested_by_id: int) -> int:
+    """The school's zip of its staff's certificates, built by the worker as a big request is (once),
+    with the requester's completion in it so that the file holds a real certificate."""
+    from sqlalchemy import select
+
+    from app.content import catalogue
+    from app.extensions import db
+    from app.models import CertificateBundle, School, User
+    from app.records import certificate_bundles
+
+    ready = db.session.scalars(
+        select(CertificateBundle.id).where(
+            CertificateBundle.school_id == school_id, CertificateBundle.status == "ready"
+        )
+    ).first()
+    if ready is not None:
+        return ready
+    _use_seeded_evidence_dir()
+    seeded_module_completion(requested_by_id, sorted(catalogue().modules)[0], school_id=school_id)
+    school = db.session.get(School, school_id)
+    chosen = certificate_bundles.BundleFilter()
+    items = certificate_bundles.staff_certificates(catalogue(), school, chosen)
+    bundle = certificate_bundles.request_bundle(school, db.session.get(User, requested_by_id), chosen, len(items))
+    while certificate_bundles.build_next_bundle(catalogue()) is not None:
+        pass
+    return bundle.id
+
+
 OBJECTS: dict[str, ObjectKind] = {
+    # A leader's zip of the school's certificates: another school's is 'not found'.
+    "bundle_id": ObjectKind(
+        own=lambda person, content: _certificate_bundle_at(_school_of(person), person.id),
+        someone_in=lambda school, content: _certificate_bundle_at(school.id, school.people["headteacher"].id),
+    ),
     # A school's own policy: another school's is 'not found'.
     "policy_id": ObjectKind(
         own=lambda person, content: _school_policy_of(person),
@@ -526,24 +563,29 @@ OBJECTS: dict[str, ObjectKind] = {
 _seeded_evidence_dir: list[str] = []
 
 
-def seeded_external_cpd(user_id: int, school_id: int | None = None) -> int:
-    """The person's external CPD entry, with a small PDF as evidence, recorded on first use (once) while
-    they work at the school (by default the one they work at), which so owns it."""
+def _use_seeded_evidence_dir() -> None:
     import atexit
     import shutil
     import tempfile
-    from datetime import date
 
     from flask import current_app
-
-    from app.extensions import db
-    from app.models import EvidenceMediaType
-    from app.records import evidence_files, external_cpd, terms, writing
 
     if not _seeded_evidence_dir:
         _seeded_evidence_dir.append(tempfile.mkdtemp(prefix="send-ready-seeded-evidence-"))
         atexit.register(shutil.rmtree, _seeded_evidence_dir[0], True)
     current_app.config["EVIDENCE_DIR"] = _seeded_evidence_dir[0]
+
+
+def seeded_external_cpd(user_id: int, school_id: int | None = None) -> int:
+    """The person's external CPD entry, with a small PDF as evidence, recorded on first use (once) while
+    they work at the school (by default the one they work at), which so owns it."""
+    from datetime import date
+
+    from app.extensions import db
+    from app.models import EvidenceMediaType
+    from app.records import evidence_files, external_cpd, terms, writing
+
+    _use_seeded_evidence_dir()
     school_id = school_id or _school_id_of_user(user_id)
     entry = writing.record_external_cpd(
         user_id=user_id,

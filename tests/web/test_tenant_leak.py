@@ -12,6 +12,7 @@ organisation, which holds only school A, must not see B either.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections import Counter, deque
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -127,8 +128,15 @@ def pages_to_fetch(route: str | None, path: str) -> int:
 
 
 def text_of(response) -> str:
-    """What a person would read in the response; a PDF's text is extracted."""
+    """What a person would read in the response; a PDF's text is extracted, and a zip's files' names
+    and texts (the staff certificates zip)."""
     data = response.get_data()
+    if response.mimetype == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return " ".join(
+                f"{name} " + " ".join((page.extract_text() or "") for page in PdfReader(archive.open(name)).pages)
+                for name in archive.namelist()
+            )
     if response.mimetype == "application/pdf":
         try:
             reader = PdfReader(io.BytesIO(data))

@@ -9,7 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.web.form_fields import DayMonthYearField, OnceOnlyField
 
@@ -80,3 +80,19 @@ class RefreshForm(FlaskForm):
         validate_choice=False,
     )
     refresh = SubmitField("Ask everyone to do it again", widget=GovSubmitInput())
+
+
+class CertificateBundleForm(FlaskForm):
+    """Which staff certificates to download as one zip; every choice may be left open."""
+
+    # Only a tampered form sends a value not offered, so the choices are checked as they are.
+    module = SelectField("Module", widget=GovSelect())
+    role = SelectField("Role", widget=GovSelect())
+    # No Optional(): it would pass a date with its day left out as if all three boxes were blank.
+    completed_from = DayMonthYearField("Completed on or after")
+    completed_to = DayMonthYearField("Completed on or before")
+    submit = SubmitField("Download certificates", widget=GovSubmitInput())
+
+    def validate_completed_to(self, field):
+        if field.data and self.completed_from.data and field.data < self.completed_from.data:
+            raise ValidationError("The end date must be the same as or after the start date")

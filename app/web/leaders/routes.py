@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -16,9 +16,10 @@ from app.people import staff_rows
 from app.people.staff import person_in_school_or_404
 from app.permissions import Permission, current_school, requires
 from app.platform.pdf import render_pdf
+from app.records import certificate_bundles
 from app.web.catalogue import catalogue
 from app.web.leaders import bp
-from app.web.leaders.forms import AssignTrainingForm, RefreshForm, RequirementForm
+from app.web.leaders.forms import AssignTrainingForm, CertificateBundleForm, RefreshForm, RequirementForm
 
 
 @bp.route("/training-content")
@@ -70,6 +71,72 @@ def staff_training_csv():
     body = dashboards.dashboard_csv(catalogue(), shown)
     filename = f"staff-training-{school.urn}-{date.today().isoformat()}.csv"
     return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/staff-training/certificates", methods=["GET", "POST"])
+@requires(Permission.VIEW_STAFF_TRAINING)
+def certificate_bundle():
+    """Staff certificates for a filter as one zip: at once if few, otherwise built in the background."""
+    school = current_school()
+    form = CertificateBundleForm()
+    form.module.choices = [SelectChoice("", "All modules")] + [
+        SelectChoice(module.id, module.title)
+        for module in sorted(catalogue().modules.values(), key=lambda module: module.title)
+    ]
+    form.role.choices = [SelectChoice("", "All roles")] + [SelectChoice(r.value, r.label) for r in SCHOOL_ROLES]
+    if form.validate_on_submit():
+        chosen = certificate_bundles.BundleFilter(
+            module_id=form.module.data or None,
+            role=form.role.data or None,
+            completed_from=form.completed_from.data,
+            completed_to=form.completed_to.data,
+        )
+        items = certificate_bundles.staff_certificates(catalogue(), school, chosen)
+        if not items:
+            form.module.errors.append("No certificates match these choices. Choose a wider date range or all modules")
+        elif len(items) <= certificate_bundles.in_request_limit():
+            body = certificate_bundles.zip_in_request(items)
+            filename = certificate_bundles.zip_name(school)
+            return Response(
+                body,
+                mimetype="application/zip",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        else:
+            bundle = certificate_bundles.request_bundle(school, current_user, chosen, total=len(items))
+            return redirect(url_for("leaders.certificate_bundle_progress", bundle_id=bundle.id))
+    return render_template(
+        "leaders/certificate_bundle.html", school=school, form=form, limit=certificate_bundles.in_request_limit()
+    )
+
+
+@bp.route("/staff-training/certificates/<int:bundle_id>")
+@requires(Permission.VIEW_STAFF_TRAINING)
+def certificate_bundle_progress(bundle_id: int):
+    bundle = certificate_bundles.bundle_of_school_or_404(current_school(), bundle_id)
+    return render_template(
+        "leaders/certificate_bundle_progress.html",
+        bundle=bundle,
+        chosen=certificate_bundles.BundleFilter.from_dict(bundle.filters),
+        modules=catalogue().modules,
+        role_labels={r.value: r.label for r in SCHOOL_ROLES},
+    )
+
+
+@bp.route("/staff-training/certificates/<int:bundle_id>.zip")
+@requires(Permission.VIEW_STAFF_TRAINING)
+def certificate_bundle_download(bundle_id: int):
+    school = current_school()
+    bundle = certificate_bundles.bundle_of_school_or_404(school, bundle_id)
+    path = certificate_bundles.bundle_path(bundle)
+    if bundle.status != certificate_bundles.BUNDLE_READY or path is None or not path.exists():
+        return redirect(url_for("leaders.certificate_bundle_progress", bundle_id=bundle.id))
+    return send_file(
+        path.resolve(),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=certificate_bundles.zip_name(school),
+    )
 
 
 @bp.route("/staff-training/<int:user_id>")
