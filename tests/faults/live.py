@@ -10,14 +10,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import signal
 import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +24,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.support import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -147,35 +144,8 @@ def gunicorn(database_url: str, log_path: Path, *, workers: int = 2, **settings:
         env.pop(inherited, None)
     env.update(settings)
     command = [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", "4", "--bind", f"127.0.0.1:{port}"]
-    with log_path.open("w") as log:
-        server = subprocess.Popen(  # noqa: S603  (our own virtualenv's gunicorn, fixed arguments)
-            [*command, "app:create_app()"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except (OSError, urllib.error.URLError):
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log_path.read_text()[-3000:]}"
-            time.sleep(0.2)
+    with live_server.running([*command, "app:create_app()"], env, base_url, log_path, name="gunicorn", wait=60):
         yield base_url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 class Browser:

@@ -13,10 +13,8 @@ import http.cookiejar
 import os
 import re
 import secrets
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -29,6 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app.models import Role
+from tests.support import live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -101,30 +100,8 @@ def serve(kind: str, database_url: str, smtp_port: int, log_path: Path) -> Itera
     }
     for inherited in ("REDIS_URL", "FLASK_DEBUG", "FLASK_RUN_PORT", "FLASK_RUN_HOST", "TRUSTED_PROXIES"):
         env.pop(inherited, None)
-    with log_path.open("w") as log:
-        server = subprocess.Popen(  # noqa: S603  (our own virtualenv's programs, fixed arguments)
-            server_command(kind, port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"{kind} did not start:\n{log_path.read_text()[-3000:]}"
-            time.sleep(0.2)
+    with live_server.running(server_command(kind, port), env, base_url, log_path, name=kind, wait=30):
         yield base_url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 class Browser:
