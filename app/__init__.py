@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from app.config import load_config
 from app.content.loader import load_catalogue_kept
 from app.extensions import csrf, db, limiter, login_manager, migrate
-from app.platform.database import register_database_teardown
+from app.platform.database import register_database_teardown, register_reading_without_transaction
 from app.proxies import trust_proxies
 from app.web.routing import DatabaseIntegerConverter
 
@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     register_database_teardown(app)
+    register_reading_without_transaction(app)
     # Batch mode lets later migrations alter tables on SQLite, which has little ALTER TABLE.
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -56,6 +56,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # No ping on every checkout: connections are replaced after half an hour, and a reading request
         # whose connection had dropped is run again on a new one (app/platform/database.py).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
+        # On PostgreSQL, GET and HEAD requests read without a transaction (no BEGIN and ROLLBACK round
+        # trips), and enter one only if they write (app/platform/database.py).
+        "READ_PAGES_WITHOUT_TRANSACTION": _flag("READ_PAGES_WITHOUT_TRANSACTION", True),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Email: SMTP when MAIL_SERVER is set, otherwise each message is written to the log.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
