@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.content.model import Catalogue
 from app.extensions import db
 from app.leadership import check_state, snapshots
-from app.leadership.staff_training import Dashboard, PersonRow
+from app.leadership.staff_training import PersonRow
 from app.models import School
 from app.models.people import GOVERNOR_ROLES
 from app.self_assessment import SelfAssessmentAction, trend_at
@@ -40,11 +40,10 @@ class BoardReport:
 
 
 def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
+    """The report from the school's kept training: its compliance by role is counted by the database
+    (app/leadership/school_dashboard.py); the governors and the staff needing action are named rows."""
     training = snapshots.for_school(catalogue, school)
     dashboard = training.dashboard
-    staff_only = Dashboard(
-        dashboard.module_ids, [row for row in dashboard.rows if not set(row.roles) <= GOVERNOR_ROLES], dashboard.today
-    )
     governors = [row for row in dashboard.rows if GOVERNOR_ROLES & set(row.roles)]
     governor_modules = [m for m in dashboard.module_ids if any(m in row.cells for row in governors)]
     positions = []
@@ -60,21 +59,22 @@ def build_board_report(catalogue: Catalogue, school: School) -> BoardReport:
             .order_by(SelfAssessmentAction.due_on, SelfAssessmentAction.id)
         )
     )
+    needing_action: dict[str, list[tuple[int, str]]] = {
+        summary["role"].value: [] for summary in training.staff_role_summary
+    }
+    for row in dashboard.rows:
+        if set(row.roles) <= GOVERNOR_ROLES or not any(cell.status.needs_action for cell in row.cells.values()):
+            continue
+        for role in row.roles:
+            needing_action.setdefault(role.value, []).append((row.user.id, row.user.name))
     return BoardReport(
         school=school,
         today=dashboard.today,
-        role_summary=staff_only.role_summary(),
+        role_summary=list(training.staff_role_summary),
         governors=governors,
         module_ids=governor_modules,
         checks=list(training.checks),
         positions=positions,
         open_actions=open_actions,
-        needing_action={
-            summary["role"].value: [
-                (row.user.id, row.user.name)
-                for row in staff_only.rows
-                if summary["role"] in row.roles and any(cell.status.needs_action for cell in row.cells.values())
-            ]
-            for summary in staff_only.role_summary()
-        },
+        needing_action=needing_action,
     )

@@ -27,6 +27,7 @@ from app.content.model import Catalogue
 from app.leadership.staff_training import DUE_SOON_DAYS, TrainingStatus, add_months
 from app.learning import requirements_for_schools
 from app.models import Assignment, Membership, ModuleProgress, RequirementProgress
+from app.school_content import published_module_ids
 
 ASSIGNED = "assigned"
 BATCH = 5_000
@@ -86,14 +87,17 @@ def rebuild(
             progress[(user_id, module_id)] = (completed_at, bool(started))
     schools = sorted({row.school_id for row in memberships} | {row.school_id for row in assignments})
     requirements: dict[int, dict] = {}
+    # A school's published modules count as its catalogue does (app/school_content/catalogue.py).
+    own_modules: dict[int, set[str]] = {}
     for chunk in _chunks(schools):
-        requirements.update(requirements_for_schools(catalogue, chunk, session))
+        own_modules.update(published_module_ids(chunk, session))
+        requirements.update(requirements_for_schools(catalogue, chunk, session, own_modules))
 
     rows: list[dict] = []
     for membership_id, school_id, user_id, role, started_on, ended_on in memberships:
         del membership_id
         for requirement in requirements[school_id].get(getattr(role, "value", role), ()):
-            if requirement.module_id not in catalogue.modules:
+            if requirement.module_id not in catalogue.modules and requirement.module_id not in own_modules[school_id]:
                 continue
             refresh = requirement.refresh_required_since
             rows.append(
@@ -111,7 +115,7 @@ def rebuild(
                 )
             )
     for school_id, user_id, module_id, due_on in assignments:
-        if module_id in catalogue.modules:
+        if module_id in catalogue.modules or module_id in own_modules[school_id]:
             rows.append(
                 _row(
                     school_id,
@@ -162,7 +166,7 @@ def _chunks(items: list, size: int = 900) -> Iterable[list]:
 def resolved(school_ids, today: date, module_ids: list[str] | None = None, user_ids=None) -> Subquery:
     """One row per person and required module at each school, as `personal_requirements` and
     `status_for` would give them on `today`: school_id, user_id, module_id, status, status_date,
-    assigned. `school_ids` may be a list or a subquery of ids; `module_ids` limits it to those modules
+    assigned, completed_on. `school_ids` may be a list or a subquery of ids; `module_ids` limits it to those modules
     and `user_ids` (a list or a query) to those people: each person and module is resolved on its own,
     so neither changes the rows that remain."""
     soon = today + timedelta(days=DUE_SOON_DAYS)
@@ -225,6 +229,7 @@ def resolved(school_ids, today: date, module_ids: list[str] | None = None, user_
             status.label("status"),
             status_date.label("status_date"),
             assigned.label("assigned"),
+            c.completed_on,
         )
         .where(c.rank == 1)
         .subquery("resolved")

@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership.staff_training import TrainingStatus, build_dashboard
+from app.leadership import school_dashboard
+from app.leadership.staff_training import TrainingStatus
 from app.models import ReminderSent, Role, School
 from app.platform import public_url, queue_email
+from app.school_content import catalogue_for_school
 from app.self_assessment import overdue_actions
 
 REMINDED = {TrainingStatus.DUE_SOON, TrainingStatus.OVERDUE, TrainingStatus.EXPIRED, TrainingStatus.OLDER_VERSION}
@@ -56,7 +58,9 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
     today = today or date.today()
     run = ReminderRun()
     for school in db.session.scalars(select(School).order_by(School.id)):
-        dashboard = build_dashboard(catalogue, school.id, today)
+        # The school's own modules are reminded of as the national ones are.
+        school_catalogue = catalogue_for_school(catalogue, school)
+        dashboard = school_dashboard.dashboards(school_catalogue, [school.id], today)[school.id]
         for row in dashboard.rows:
             items = []
             claims = []
@@ -70,7 +74,7 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
                     run.skipped += 1
                     continue
                 claims.append(claim)
-                items.append((catalogue.modules[module_id].title, cell.status.label, cell.date))
+                items.append((school_catalogue.modules[module_id].title, cell.status.label, cell.date))
             if items and row.user.active:
                 message = queue_email(
                     kind="training_reminder",
@@ -86,7 +90,7 @@ def send_reminders(catalogue: Catalogue, today: date | None = None) -> ReminderR
                 for claim in claims:
                     claim.outbox_message_id = message.id
                 run.reminders += 1
-        run.digests += _send_digests(catalogue, school, dashboard, today)
+        run.digests += _send_digests(school_catalogue, school, dashboard, today)
         db.session.commit()
     return run
 

@@ -73,6 +73,11 @@ def _projection_affected(instance, is_new_or_deleted: bool) -> tuple[int | None,
         return None, instance.user_id
     if isinstance(instance, ModuleProgress) and (is_new_or_deleted or _changed(instance, _PROGRESS_FIELDS)):
         return None, instance.user_id
+    if isinstance(instance, SchoolModule) and (
+        (is_new_or_deleted and instance.published is not None) or _changed(instance, ("published",))
+    ):
+        # A module published (or a published one removed): what the school requires of it counts, or stops.
+        return instance.school_id, None
     return None, None
 
 

@@ -22,17 +22,13 @@ from app.extensions import db
 from app.leadership import progress_projection as projection
 from app.leadership import senco_rules, snapshots, statutory
 from app.leadership.check_state import CheckState
-from app.leadership.snapshots import ModuleCompletion, SchoolFigures
+from app.leadership.snapshots import ModuleCompletion, ProjectionDiffers, SchoolFigures
 from app.leadership.staff_training import TrainingStatus, add_months
 from app.models import Membership, ModuleProgress, Role, School
 from app.people import staff_by_school
 
 COMPLETED = TrainingStatus.COMPLETED.value
 STAFF_ROLES = sorted(statutory.STAFF_ROLES)
-
-
-class ProjectionDiffers(AssertionError):
-    """The projection's figures differ from the Python rules': a write did not rebuild its rows."""
 
 
 def figures_for_schools(catalogue: Catalogue, schools: list[School]) -> dict[int, SchoolFigures]:
@@ -46,7 +42,7 @@ def figures_for_schools(catalogue: Catalogue, schools: list[School]) -> dict[int
     if schools and current_app.config.get("TRAINING_SNAPSHOT_VERIFY"):
         by_rules = {
             school_id: SchoolFigures.of(training)
-            for school_id, training in snapshots._work_out(catalogue, schools, today).items()
+            for school_id, training in snapshots.work_out_by_rules(catalogue, schools, today).items()
         }
         for school in schools:
             if by_rules[school.id] != figures[school.id]:
@@ -68,9 +64,10 @@ def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[
     headcount = dict(db.session.execute(select(people.c.school_id, func.count()).group_by(people.c.school_id)).all())
     completion: dict[int, dict[str, ModuleCompletion]] = defaultdict(dict)
     for school_id, module_id, required, completed in db.session.execute(
-        select(r.school_id, r.module_id, func.count(), func.sum(case((r.status == COMPLETED, 1), else_=0))).group_by(
-            r.school_id, r.module_id
-        )
+        select(r.school_id, r.module_id, func.count(), func.sum(case((r.status == COMPLETED, 1), else_=0)))
+        # The national modules only: a school's own modules mean nothing beside other schools'.
+        .where(r.module_id.in_(sorted(catalogue.modules)))
+        .group_by(r.school_id, r.module_id)
     ):
         completion[school_id][module_id] = ModuleCompletion(int(completed or 0), required)
     order = {module_id: index for index, module_id in enumerate(catalogue.modules)}

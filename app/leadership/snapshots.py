@@ -1,16 +1,18 @@
 """What a school's staff training dashboard shows, worked out once for each change rather than on every visit.
 
-Working out a school's dashboard means every person against every requirement: about 50 ms for a
-school of 300, and close to a second for an organisation of 50 schools. The result depends only on
-the school's data, the content and the date, so it is kept in memory under the school's
-`training_revision` (changed in the same transaction as any change to that data:
-app/leadership/revisions.py), the date and the content catalogue. A visit after a change works
-it out afresh; other visits reuse it. Each server process keeps its own, up to
-`TRAINING_SNAPSHOT_CACHE_SIZE` entries: a school's whole dashboard for its leaders (`for_school`), and
-its totals alone for an organisation's view (`figures_for_schools`).
+The statuses and the counts come from the requirement projection (app/leadership/school_dashboard.py):
+the database resolves every person's requirements and groups the counts, and Python only turns the rows
+into cells and runs the statutory checks over them. The result depends only on the school's data, the
+content and the date, so it is kept in memory under the school's `training_revision` (changed in the
+same transaction as any change to that data: app/leadership/revisions.py), the date and the content
+catalogue. A visit after a change works it out afresh; other visits reuse it. Each server process keeps
+its own, up to `TRAINING_SNAPSHOT_CACHE_SIZE` entries: a school's whole dashboard for its leaders
+(`for_school`), and its totals alone for an organisation's view (`figures_for_schools`).
 
-With `TRAINING_SNAPSHOT_VERIFY` on (the test settings), every reuse is worked out again and compared,
-and a difference raises `StaleTrainingSnapshot`.
+With `TRAINING_SNAPSHOT_VERIFY` on (the test settings), every result, kept or fresh, is compared with
+what the Python rules give (`work_out_by_rules`: `build_dashboards` and `status_for`, the oracle). A
+fresh result that differs raises `ProjectionDiffers` (a write did not rebuild the projection); a kept
+one, `StaleTrainingSnapshot` (a change did not change the revision).
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from sqlalchemy import select
 
 from app.content.model import Catalogue
 from app.extensions import db
-from app.leadership import check_state, senco_rules, statutory
+from app.leadership import check_state, school_dashboard, senco_rules, statutory
+from app.leadership.school_dashboard import ModuleCompletion
 from app.leadership.staff_training import Dashboard, TrainingStatus, add_months, build_dashboards
 from app.models import Membership, ModuleProgress, Role, School
+from app.models.people import GOVERNOR_ROLES
 
 CHART_MONTHS = 12
 _lock = threading.Lock()
@@ -39,14 +43,8 @@ class StaleTrainingSnapshot(AssertionError):
     """A kept result differs from the data: a change did not change the school's training revision."""
 
 
-@dataclass(frozen=True)
-class ModuleCompletion:
-    completed: int
-    required: int
-
-    @property
-    def percent(self) -> int | None:
-        return round(100 * self.completed / self.required) if self.required else None
+class ProjectionDiffers(AssertionError):
+    """The projection's figures differ from the Python rules': a write did not rebuild its rows."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,24 @@ class SchoolTraining:
     completion: dict[str, ModuleCompletion]  # per module: how many of those who must have completed it
     role_summary: tuple[dict, ...]
     status_counts: Counter
+    people_counts: dict[str, int]  # people with a module in each status, and needing action
+    staff_role_summary: tuple[dict, ...]  # the role summary of those with a staff role: the board's report
+
+    def comparable(self) -> tuple:
+        """What the pages show of it, for comparing the database's figures with the Python rules'."""
+        dashboard = self.dashboard
+        return (
+            dashboard.module_ids,
+            dashboard.groups,
+            [(row.user, row.roles, row.cells) for row in dashboard.rows],
+            self.checks,
+            self.by_month,
+            self.completion,
+            self.role_summary,
+            self.status_counts,
+            {status: people for status, people in self.people_counts.items() if people},
+            self.staff_role_summary,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,29 +135,46 @@ def _kept(catalogue: Catalogue, schools: list[School], kind: str, keep) -> dict[
     today = date.today()
     cache = _cache()
     found: dict[int, Any] = {}
+    trainings: dict[int, SchoolTraining] = {}
     with _lock:
         for school in schools:
             kept = cache.get(_key(kind, school, today)) if cache is not None else None
             if kept is not None and kept[0] is catalogue:
                 found[school.id] = kept[1]
-    reused = [school for school in schools if school.id in found]
     missing = [school for school in schools if school.id not in found]
     if missing:
-        worked_out = {school_id: keep(training) for school_id, training in _work_out(catalogue, missing, today).items()}
+        trainings = _work_out(catalogue, missing, today)
+        worked_out = {school_id: keep(training) for school_id, training in trainings.items()}
         if cache is not None:
             with _lock:
                 for school in missing:
                     cache[_key(kind, school, today)] = (catalogue, worked_out[school.id])
         found.update(worked_out)
-    if reused and current_app.config.get("TRAINING_SNAPSHOT_VERIFY"):
-        fresh = _work_out(catalogue, reused, today)
-        for school in reused:
-            if keep(fresh[school.id]) != found[school.id]:
-                raise StaleTrainingSnapshot(
-                    f"{school.name}'s kept training differs from its data, though its training revision "
-                    f"({school.training_revision}) is unchanged: a change does not change the revision."
-                )
+    if schools and current_app.config.get("TRAINING_SNAPSHOT_VERIFY"):
+        _compare_with_the_rules(catalogue, schools, today, kind, keep, found, trainings)
     return found
+
+
+def _compare_with_the_rules(catalogue, schools, today, kind, keep, found, fresh) -> None:
+    """The test settings' check: each school's figures, kept or fresh, are what the Python rules give
+    on the data as it is now."""
+    by_rules = work_out_by_rules(catalogue, schools, today)
+    for school in schools:
+        expected = by_rules[school.id]
+        if school.id in fresh and fresh[school.id].comparable() != expected.comparable():
+            raise ProjectionDiffers(
+                f"{school.name}: the projection's dashboard differs from the rules'.\n"
+                f"projection: {fresh[school.id].comparable()!r}\nrules: {expected.comparable()!r}"
+            )
+        if kind == "school":
+            same = found[school.id].comparable() == expected.comparable()
+        else:
+            same = keep(expected) == found[school.id]
+        if not same:
+            raise StaleTrainingSnapshot(
+                f"{school.name}'s kept training differs from its data, though its training revision "
+                f"({school.training_revision}) is unchanged: a change does not change the revision."
+            )
 
 
 def _key(kind: str, school: School, today: date) -> tuple:
@@ -160,8 +193,39 @@ def _cache(name: str = "training_snapshots", size_setting: str = "TRAINING_SNAPS
 
 
 def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[int, SchoolTraining]:
+    """Each school's training from the requirement projection: the statuses and the counts are the
+    database's; Python only makes the rows into cells and runs the statutory checks over them."""
     school_ids = [school.id for school in schools]
-    dashboards = build_dashboards(catalogue, school_ids, today)
+    dashboards = school_dashboard.dashboards(catalogue, school_ids, today)
+    counts = school_dashboard.counts(catalogue, school_ids, today)
+    return _trainings(catalogue, schools, today, dashboards, lambda school_id: counts[school_id])
+
+
+def work_out_by_rules(catalogue: Catalogue, schools: list[School], today: date) -> dict[int, SchoolTraining]:
+    """The same by the Python rules (`build_dashboards`, `status_for`): the oracle the projection is
+    checked against in the tests."""
+    dashboards = build_dashboards(catalogue, [school.id for school in schools], today)
+
+    def counted(school_id: int) -> school_dashboard.SchoolCounts:
+        dashboard = dashboards[school_id]
+        staff_only = Dashboard(
+            dashboard.module_ids,
+            [row for row in dashboard.rows if not set(row.roles) <= GOVERNOR_ROLES],
+            dashboard.today,
+        )
+        return school_dashboard.SchoolCounts(
+            role_summary=tuple(dashboard.role_summary()),
+            staff_role_summary=tuple(staff_only.role_summary()),
+            people_counts=dashboard.people_counts(),
+            status_counts=dashboard.status_counts(),
+            completion=_completion(dashboard),
+        )
+
+    return _trainings(catalogue, schools, today, dashboards, counted)
+
+
+def _trainings(catalogue, schools, today, dashboards, counted) -> dict[int, SchoolTraining]:
+    school_ids = [school.id for school in schools]
     qualifications = senco_rules.senco_qualifications(
         (school_id, row.user.id)
         for school_id, dashboard in dashboards.items()
@@ -172,13 +236,16 @@ def _work_out(catalogue: Catalogue, schools: list[School], today: date) -> dict[
     result = {}
     for school in schools:
         dashboard = dashboards[school.id]
+        counts = counted(school.id)
         result[school.id] = SchoolTraining(
             dashboard=dashboard,
             checks=tuple(statutory.run_checks(catalogue, school, dashboard, qualifications)),
             by_month=by_month[school.id],
-            completion=_completion(dashboard),
-            role_summary=tuple(dashboard.role_summary()),
-            status_counts=dashboard.status_counts(),
+            completion=counts.completion,
+            role_summary=counts.role_summary,
+            status_counts=counts.status_counts,
+            people_counts=counts.people_counts,
+            staff_role_summary=counts.staff_role_summary,
         )
     return result
 

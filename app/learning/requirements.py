@@ -38,20 +38,25 @@ def school_requirements(catalogue: Catalogue, school_id: int) -> dict[str, list[
 
 
 def requirements_for_schools(
-    catalogue: Catalogue, school_ids: list[int], session=None
+    catalogue: Catalogue, school_ids: list[int], session=None, own_modules: dict[int, set[str]] | None = None
 ) -> dict[int, dict[str, list[Requirement]]]:
-    """The same for many schools at once, in one query (in `session` if given: a migration's own)."""
+    """The same for many schools at once, in one query (in `session` if given: a migration's own).
+    `own_modules` gives each school's published modules, for a caller holding only the national catalogue."""
     settings: dict[int, dict[tuple[str, str], RequirementSetting]] = {school_id: {} for school_id in school_ids}
     if school_ids:
         for setting in (session or db.session).scalars(
             select(RequirementSetting).where(RequirementSetting.school_id.in_(school_ids))
         ):
             settings[setting.school_id][(setting.role, setting.module_id)] = setting
-    return {school_id: _apply_settings(catalogue, settings[school_id]) for school_id in school_ids}
+    own_modules = own_modules or {}
+    return {
+        school_id: _apply_settings(catalogue, settings[school_id], own_modules.get(school_id, set()))
+        for school_id in school_ids
+    }
 
 
 def _apply_settings(
-    catalogue: Catalogue, settings: dict[tuple[str, str], RequirementSetting]
+    catalogue: Catalogue, settings: dict[tuple[str, str], RequirementSetting], own_modules: set[str] = frozenset()
 ) -> dict[str, list[Requirement]]:
     result: dict[str, list[Requirement]] = {}
     for role in SCHOOL_ROLES:
@@ -60,7 +65,7 @@ def _apply_settings(
         defaults = list(pathway.required) if pathway else []
         extra = [m for (r, m), s in settings.items() if r == role.value and s.required and m not in defaults]
         for module_id in defaults + sorted(extra):
-            if module_id not in catalogue.modules:
+            if module_id not in catalogue.modules and module_id not in own_modules:
                 continue
             setting = settings.get((role.value, module_id))
             if setting is not None and not setting.required:

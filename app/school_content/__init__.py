@@ -4,5 +4,6 @@ acknowledge. Other areas use it only through the names below."""
 
 from app.school_content.catalogue import catalogue_for_school
 from app.school_content.models import SchoolModule, SchoolPolicy, SchoolPolicyVersion
+from app.school_content.modules import published_module_ids
 
-__all__ = ["SchoolModule", "SchoolPolicy", "SchoolPolicyVersion", "catalogue_for_school"]
+__all__ = ["SchoolModule", "SchoolPolicy", "SchoolPolicyVersion", "catalogue_for_school", "published_module_ids"]

@@ -305,6 +305,21 @@ def published_entries(school_id: int) -> tuple[dict[str, Module], dict[str, Quiz
     return modules, quizzes
 
 
+def published_module_ids(school_ids: list[int], session=None) -> dict[int, set[str]]:
+    """Each school's published modules, by their catalogue ids: for a caller that holds only the national
+    catalogue (the requirement projection) and must still count what a school requires of its own."""
+    found: dict[int, set[str]] = {school_id: set() for school_id in school_ids}
+    if school_ids:
+        rows = (session or db.session).execute(
+            select(SchoolModule.school_id, SchoolModule.id).where(
+                SchoolModule.school_id.in_(school_ids), SchoolModule.published.is_not(None)
+            )
+        )
+        for school_id, module_id in rows:
+            found[school_id].add(f"{SCHOOL_MODULE_PREFIX}{module_id}")
+    return found
+
+
 def _short_title(title: str, limit: int = 20) -> str:
     """The dashboard's column heading for a school's module: its title's first words, within the limit
     the national modules' `short_title` keeps (the full title is shown beside it, as for theirs)."""

@@ -3,11 +3,14 @@ other, versioned, and never seen by another school."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LedgerEntry, ModuleProgress, Role
+from app.leadership import reminders, snapshots
+from app.models import LedgerEntry, ModuleProgress, OutboxMessage, RequirementProgress, Role, School
 from app.models.quizzes import QuizAttempt
 from app.records import certificates
 from tests.conftest import csrf_token_from, sign_in
@@ -226,3 +229,40 @@ def test_a_module_without_questions_completes_when_read(app, school_people):
     read_every_page(clients["ta"], module)
     progress = db.session.scalars(select(ModuleProgress).where(ModuleProgress.user_id == people["ta"].id)).one()
     assert progress.completed_version == module.version
+
+
+def test_a_module_the_school_requires_is_counted_by_the_database_and_reminded_of(app, school_people):
+    """The requirement projection holds what a school requires of its own modules: the dashboard's counts,
+    the board's compliance and the reminders all see it (the test settings compare the counts with the
+    Python rules on every visit)."""
+    school, people, clients = school_people
+    module_id = write_and_publish(clients["senco"])
+
+    def teaching_assistants_required() -> int:
+        with app.test_request_context():
+            training = snapshots.for_school(school_catalogue(app, school.id), db.session.get(School, school.id))
+            [summary] = [row for row in training.staff_role_summary if row["role"] is Role.TEACHING_ASSISTANT]
+            return summary["required"]
+
+    before = teaching_assistants_required()
+    assert require_for(clients["head"], "teaching_assistant", module_id).status_code == 302
+    assert teaching_assistants_required() == before + 1
+
+    rows = db.session.execute(
+        select(RequirementProgress.user_id).where(
+            RequirementProgress.school_id == school.id, RequirementProgress.module_id == module_id
+        )
+    ).all()
+    assert [user_id for (user_id,) in rows] == [people["ta"].id]
+    board = clients["head"].get("/leaders/board-report")
+    assert board.status_code == 200
+    assert clients["head"].get("/leaders/staff-training").status_code == 200
+
+    # Nine weeks on, the teaching assistant's own module is overdue, and she is reminded of it by name.
+    with app.test_request_context():
+        reminders.send_reminders(app.extensions["catalogue"], date.today() + timedelta(days=63))
+        db.session.commit()
+    [reminder] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "training_reminder", OutboxMessage.user_id == people["ta"].id)
+    )
+    assert "Our SEND procedures" in reminder.body_text

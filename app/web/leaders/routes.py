@@ -48,7 +48,7 @@ def staff_training():
         school=school,
         dashboard=dashboards.apply_filter(training.dashboard, chosen),
         summary=training.role_summary,
-        people_counts=training.dashboard.people_counts(),
+        people_counts=training.people_counts,
         needs_action=dashboards.NEEDS_ACTION,
         chosen=chosen,
         statuses=list(dashboards.TrainingStatus),
