@@ -250,6 +250,13 @@ def current_people(school_ids, today: date) -> Subquery:
     )
 
 
+def as_date(value) -> date | None:
+    """A date read back from a CASE or an aggregate over dates: SQLite returns those as text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
 def group_rows(rows) -> dict:
     grouped: dict = defaultdict(list)
     for row in rows:

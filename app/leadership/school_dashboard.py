@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from app.content.model import Catalogue
 from app.extensions import db
 from app.leadership import progress_projection as projection
+from app.leadership import statutory
 from app.leadership.staff_training import (
     NEEDS_ACTION,
     Cell,
@@ -37,7 +38,7 @@ from app.people import staff_by_school
 COMPLETED = TrainingStatus.COMPLETED.value
 # The modules whose progress the statutory checks read beyond the cells: the SEND governor's module
 # counts when a SEND governor has done it, whether or not it is required of them.
-CHECKED_MODULES = ("send-governor",)
+CHECKED_MODULES = (statutory.SEND_GOVERNOR_MODULE,)
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,8 @@ def dashboards(catalogue: Catalogue, school_ids: list[int], today: date) -> dict
         select(r.school_id, r.user_id, r.module_id, r.status, r.status_date, r.assigned, r.completed_on)
     ):
         if module_id in catalogue.modules:
-            cells[(school_id, user_id)][module_id] = Cell(
-                TrainingStatus(status), _as_date(status_date), bool(assigned), _as_date(completed_on)
-            )
+            when, completed = projection.as_date(status_date), projection.as_date(completed_on)
+            cells[(school_id, user_id)][module_id] = Cell(TrainingStatus(status), when, bool(assigned), completed)
     checked: dict[int, dict[str, ProgressFacts]] = defaultdict(dict)
     for user_id, module_id, completed_at in db.session.execute(
         select(ModuleProgress.user_id, ModuleProgress.module_id, ModuleProgress.completed_at).where(
@@ -236,10 +236,3 @@ def _role_summaries(groups: dict[tuple[Role, bool], tuple[int, ...]]) -> tuple[t
 
 def _summary(role: Role, people: int, required: int, completed: int, attention: int) -> dict:
     return {"role": role, "people": people, "required": required, "completed": completed, "attention": attention}
-
-
-def _as_date(value) -> date | None:
-    # SQLite returns a CASE over dates as text.
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)

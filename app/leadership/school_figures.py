@@ -118,7 +118,7 @@ def _essentials(ids: list[int], today: date) -> dict[int, tuple]:
     for school_id, staff_count, completed, overdue, first_lapse, first_due in db.session.execute(query):
         waiting = staff_count - (completed or 0)
         state = CheckState.MET if not waiting else (CheckState.NOT_MET if overdue else CheckState.AT_RISK)
-        result[school_id] = (statutory.TITLES["staff-essentials"], state, _as_date(first_lapse or first_due))
+        result[school_id] = (statutory.TITLES["staff-essentials"], state, projection.as_date(first_lapse or first_due))
     return result
 
 
@@ -161,7 +161,7 @@ def _ta_induction(catalogue: Catalogue, ids: list[int], today: date) -> dict[int
     result = {}
     for school_id, late, in_window, red_on in db.session.execute(query):
         state = CheckState.NOT_MET if late else (CheckState.AT_RISK if in_window else CheckState.MET)
-        result[school_id] = (statutory.TITLES["ta-induction"], state, _as_date(red_on))
+        result[school_id] = (statutory.TITLES["ta-induction"], state, projection.as_date(red_on))
     return result
 
 
@@ -215,10 +215,3 @@ def _senco_checks(schools: list[School], today: date) -> dict[int, list[tuple]]:
         ]
         for school in schools
     }
-
-
-def _as_date(value) -> date | None:
-    # SQLite returns the MIN of a CASE over dates as text.
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)

@@ -101,7 +101,7 @@ def _cells_by_rules(catalogue, schools, today) -> dict:
 def _cells_by_projection(schools, today) -> dict:
     resolved = progress_projection.resolved([school.id for school in schools], today)
     return {
-        (school_id, user_id, module_id): (status, school_figures._as_date(status_date), bool(assigned))
+        (school_id, user_id, module_id): (status, progress_projection.as_date(status_date), bool(assigned))
         for school_id, user_id, module_id, status, status_date, assigned, _ in db.session.execute(select(resolved))
     }
 
