@@ -66,16 +66,22 @@ def test_only_a_plain_select_counts_as_only_reading(statement, reads):
     assert only_reads(statement) is reads
 
 
-def test_a_reading_page_runs_without_begin_or_rollback(app, on_postgresql, make_school, make_person):
+@pytest.fixture
+def signed_in(app, on_postgresql, make_school, make_person):
+    """A teaching assistant's client, signed in, with the test's own session put away so that each
+    request takes its connection from the pool as in production."""
     if not on_postgresql:
         pytest.skip(NEEDS_POSTGRESQL)
     school = make_school("Autocommit Primary")
-    ta = make_person(school, Role.TEACHING_ASSISTANT, name="Ari Autocommit")
     client = app.test_client()
-    sign_in(client, ta)
+    sign_in(client, make_person(school, Role.TEACHING_ASSISTANT, name="Ari Autocommit"))
     db.session.remove()
+    return client
+
+
+def test_a_reading_page_runs_without_begin_or_rollback(signed_in):
     with TransactionStates(db.engine) as states:
-        response = client.get("/home")
+        response = signed_in.get("/home")
     assert response.status_code == 200 and "Ari Autocommit" in response.get_data(as_text=True)
     assert len(states.after_statement) >= 2
     # IDLE after a SELECT: it ran in autocommit mode, so no transaction was open (no BEGIN was sent).
@@ -83,32 +89,18 @@ def test_a_reading_page_runs_without_begin_or_rollback(app, on_postgresql, make_
     assert states.checked_in_autocommit and not any(states.checked_in_autocommit), "handed back in autocommit mode"
 
 
-def test_a_write_still_runs_in_a_transaction(app, on_postgresql, make_school, make_person):
-    if not on_postgresql:
-        pytest.skip(NEEDS_POSTGRESQL)
-    school = make_school("Transaction Primary")
-    ta = make_person(school, Role.TEACHING_ASSISTANT)
-    client = app.test_client()
-    sign_in(client, ta)
-    page = client.get("/account/")
-    db.session.remove()
+def test_a_write_still_runs_in_a_transaction(signed_in):
+    page = signed_in.get("/account/")
     with TransactionStates(db.engine) as states:
-        client.post("/sign-out", data={"csrf_token": csrf_token_from(page)})
+        signed_in.post("/sign-out", data={"csrf_token": csrf_token_from(page)})
     assert TransactionStatus.INTRANS in states.statuses, states.after_statement
 
 
-def test_reading_in_a_transaction_can_be_switched_back_on(app, on_postgresql, make_school, make_person):
-    if not on_postgresql:
-        pytest.skip(NEEDS_POSTGRESQL)
-    school = make_school("Switched Primary")
-    ta = make_person(school, Role.TEACHING_ASSISTANT)
-    client = app.test_client()
-    sign_in(client, ta)
-    db.session.remove()
+def test_reading_in_a_transaction_can_be_switched_back_on(app, signed_in):
     app.config["READ_PAGES_WITHOUT_TRANSACTION"] = False
     try:
         with TransactionStates(db.engine) as states:
-            assert client.get("/home").status_code == 200
+            assert signed_in.get("/home").status_code == 200
     finally:
         app.config["READ_PAGES_WITHOUT_TRANSACTION"] = True
     assert states.statuses == {TransactionStatus.INTRANS}
