@@ -266,3 +266,27 @@ def test_a_module_the_school_requires_is_counted_by_the_database_and_reminded_of
         select(OutboxMessage).where(OutboxMessage.kind == "training_reminder", OutboxMessage.user_id == people["ta"].id)
     )
     assert "Our SEND procedures" in reminder.body_text
+
+
+def test_a_page_or_a_question_is_removed_from_the_draft_only(school_people):
+    _, _, clients = school_people
+    senco = clients["senco"]
+    module_id = write_and_publish(senco)
+    number = int(module_id.removeprefix("school-"))
+    show = f"/school-content/modules/{number}"
+
+    removed = post_form(senco, f"{show}/page/remove", {"number": "2"})
+    assert removed.status_code == 302 and removed.headers["Location"].endswith(show)
+    assert "Page 2 removed from the draft." in senco.get(show).get_data(as_text=True)
+    removed = post_form(senco, f"{show}/question/remove", {"number": "3"})
+    assert removed.status_code == 302
+    assert "Question 3 removed from the draft." in senco.get(show).get_data(as_text=True)
+
+    row = school_module_row(module_id)
+    assert [page["title"] for page in row.draft["pages"]] == ["Who to tell"]
+    assert len(row.draft["questions"]) == 2
+    # The published copy staff read is untouched until the draft is published again.
+    assert len(row.published["pages"]) == 2 and len(row.published["questions"]) == 3
+    # A number the draft does not have is refused.
+    assert post_form(senco, f"{show}/page/remove", {"number": "2"}).status_code == 400
+    assert post_form(senco, f"{show}/question/remove", {"number": "9"}).status_code == 400

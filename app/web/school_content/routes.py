@@ -139,14 +139,7 @@ def edit_page(school_module_id: int):
 @bp.route("/modules/<int:school_module_id>/page/remove", methods=["POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
 def remove_page(school_module_id: int):
-    module = _module_or_404(school_module_id)
-    number = bounded_positive(request.form.get("number", ""))
-    if not RemoveForm().validate_on_submit() or number is None or number > len(module.draft["pages"]):
-        abort(400)
-    school_modules.remove_page(module, number)
-    db.session.commit()
-    flash(f"Page {number} removed from the draft.")
-    return redirect(url_for("school_content.show_module", school_module_id=module.id))
+    return _remove_from_draft(school_module_id, "pages", school_modules.remove_page, "Page")
 
 
 def _question_from(form: QuestionForm) -> dict | None:
@@ -265,13 +258,19 @@ def edit_question(school_module_id: int):
 @bp.route("/modules/<int:school_module_id>/question/remove", methods=["POST"])
 @requires(Permission.WRITE_SCHOOL_CONTENT)
 def remove_question(school_module_id: int):
+    return _remove_from_draft(school_module_id, "questions", school_modules.remove_question, "Question")
+
+
+def _remove_from_draft(school_module_id: int, part: str, remove, noun: str):
+    """Remove the page or question numbered in the form from the module's draft; 400 for a number the
+    draft does not have (only a tampered or stale form sends one)."""
     module = _module_or_404(school_module_id)
     number = bounded_positive(request.form.get("number", ""))
-    if not RemoveForm().validate_on_submit() or number is None or number > len(module.draft["questions"]):
+    if not RemoveForm().validate_on_submit() or number is None or number > len(module.draft[part]):
         abort(400)
-    school_modules.remove_question(module, number)
+    remove(module, number)
     db.session.commit()
-    flash(f"Question {number} removed from the draft.")
+    flash(f"{noun} {number} removed from the draft.")
     return redirect(url_for("school_content.show_module", school_module_id=module.id))
 
 
